@@ -1,0 +1,317 @@
+// Package evaluate judges a snapshot against the controls: it compiles the
+// built-in and user Rego policies once, derives the facts policies need
+// (mTLS inventory, personal-data scope), converts the whole input to an
+// OPA value once, and evaluates every control against it. Controls whose
+// inputs were not collected are not assessed, never passed.
+package evaluate
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/mesh"
+	"github.com/tilsyn/tilsyn/profile"
+)
+
+// Options configures an Engine.
+type Options struct {
+	// PolicyDirs are extra policy directories (--policy).
+	PolicyDirs []string
+	// Profile is the effective profile; ProfileJSON its canonical form.
+	Profile     *profile.Profile
+	ProfileJSON []byte
+}
+
+// Engine holds compiled, prepared policies. It is safe for concurrent use.
+type Engine struct {
+	controls      []*Control
+	prepared      []rego.PreparedEvalQuery
+	profile       *profile.Profile
+	policyDigest  string
+	profileDigest string
+}
+
+// New loads, compiles and prepares the policies.
+func New(ctx context.Context, opts Options) (*Engine, error) {
+	if opts.Profile == nil {
+		return nil, fmt.Errorf("evaluate: no profile")
+	}
+	srcs, err := LoadSources(opts.PolicyDirs)
+	if err != nil {
+		return nil, err
+	}
+	var policySrcs []Source
+	for _, s := range srcs {
+		if !s.IsTest() {
+			policySrcs = append(policySrcs, s)
+		}
+	}
+	mods, err := parseModules(policySrcs)
+	if err != nil {
+		return nil, err
+	}
+	compiler, err := compile(mods)
+	if err != nil {
+		return nil, err
+	}
+	controls, err := controlsOf(policySrcs, mods)
+	if err != nil {
+		return nil, err
+	}
+	var profileData map[string]any
+	if err := json.Unmarshal(opts.ProfileJSON, &profileData); err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
+	}
+	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
+	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs)}
+	sum := sha256.Sum256(opts.ProfileJSON)
+	e.profileDigest = hex.EncodeToString(sum[:])
+	for _, c := range controls {
+		q := "findings := data." + c.Package + ".findings"
+		if c.notAssessedRule {
+			q += "; not_assessed := data." + c.Package + ".not_assessed"
+		}
+		pq, err := rego.New(
+			rego.Compiler(compiler),
+			rego.Store(store),
+			rego.Query(q),
+		).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("prepare %s (%s): %w", c.ID, c.File, err)
+		}
+		e.prepared = append(e.prepared, pq)
+	}
+	return e, nil
+}
+
+// Controls returns the metadata of every control, sorted by id.
+func (e *Engine) Controls() []Control {
+	out := make([]Control, len(e.controls))
+	for i, c := range e.controls {
+		out[i] = *c
+	}
+	return out
+}
+
+// PolicyDigest is the SHA-256 of the policy bundle in use.
+func (e *Engine) PolicyDigest() string { return e.policyDigest }
+
+// Status of a control.
+type Status string
+
+// Control statuses.
+const (
+	Pass        Status = "pass"
+	Fail        Status = "fail"
+	Waived      Status = "waived"
+	NotAssessed Status = "not-assessed"
+)
+
+// Resource names a Kubernetes object in a finding.
+type Resource struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// Finding is one problem a control found: which object, which field, the
+// value found, and what to do.
+type Finding struct {
+	Resource    Resource `json:"resource"`
+	Message     string   `json:"message"`
+	Field       string   `json:"field"`
+	Value       any      `json:"value"`
+	Severity    string   `json:"severity"`
+	Remediation string   `json:"remediation,omitempty"`
+}
+
+// Gap is an input a control could not assess, and why.
+type Gap struct {
+	Resource *Resource `json:"resource,omitempty"`
+	Reason   string    `json:"reason"`
+}
+
+// Result is the outcome of one control.
+type Result struct {
+	Control  Control
+	Status   Status
+	Findings []Finding
+	Gaps     []Gap
+	Duration time.Duration
+}
+
+// MaxSeverity is the highest severity among the findings, "" with none.
+func (r Result) MaxSeverity() string {
+	best := ""
+	for _, f := range r.Findings {
+		if SeverityRank(f.Severity) > SeverityRank(best) {
+			best = f.Severity
+		}
+	}
+	return best
+}
+
+// Results is the outcome of an audit.
+type Results struct {
+	Controls      []Result
+	Mesh          *mesh.Result
+	Scope         Scope
+	Profile       *profile.Profile
+	PolicyDigest  string
+	ProfileDigest string
+	Now           time.Time
+	// InputDuration is the time spent deriving facts and building input.
+	InputDuration time.Duration
+}
+
+// Evaluate judges a snapshot at time now.
+func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Time) (*Results, error) {
+	start := time.Now()
+	m, err := mesh.Resolve(s)
+	if err != nil {
+		return nil, err
+	}
+	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
+	input, err := buildInput(s, m, scope, now)
+	if err != nil {
+		return nil, err
+	}
+	res := &Results{Mesh: m, Scope: scope, Profile: e.profile, PolicyDigest: e.policyDigest,
+		ProfileDigest: e.profileDigest, Now: now.UTC(), InputDuration: time.Since(start),
+		Controls: make([]Result, len(e.controls))}
+
+	var wg sync.WaitGroup
+	errs := make([]error, len(e.controls))
+	next := make(chan int)
+	workers := runtime.GOMAXPROCS(0)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				res.Controls[i], errs[i] = e.evalControl(ctx, i, s, input)
+			}
+		}()
+	}
+	for i := range e.controls {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, input ast.Value) (Result, error) {
+	c := e.controls[i]
+	r := Result{Control: *c, Findings: []Finding{}, Gaps: []Gap{}}
+	for _, key := range c.Requires {
+		cov, ok := s.CoverageOf(key)
+		if ok && cov.Status == collect.Collected {
+			continue
+		}
+		reason := "not collected"
+		if ok {
+			reason = string(cov.Status)
+			if cov.Reason != "" {
+				reason += ": " + cov.Reason
+			}
+		}
+		r.Gaps = append(r.Gaps, Gap{Reason: key + " " + reason})
+	}
+	if len(r.Gaps) > 0 {
+		r.Status = NotAssessed
+		return r, nil
+	}
+	start := time.Now()
+	rs, err := e.prepared[i].Eval(ctx, rego.EvalParsedInput(input))
+	r.Duration = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("control %s (%s): evaluation failed: %w", c.ID, c.File, err)
+	}
+	if len(rs) > 0 {
+		b := rs[0].Bindings
+		if err := decodeInto(b["findings"], &r.Findings); err != nil {
+			return r, fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
+		}
+		if v, ok := b["not_assessed"]; ok {
+			if err := decodeInto(v, &r.Gaps); err != nil {
+				return r, fmt.Errorf("control %s (%s): not_assessed: %w", c.ID, c.File, err)
+			}
+		}
+	}
+	for j := range r.Findings {
+		f := &r.Findings[j]
+		if f.Resource.Kind == "" || f.Message == "" || f.Field == "" {
+			return r, fmt.Errorf("control %s (%s): a finding lacks resource.kind, field or message: %+v", c.ID, c.File, *f)
+		}
+		if f.Severity == "" {
+			f.Severity = c.Severity
+		} else if SeverityRank(f.Severity) < 0 {
+			return r, fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
+		}
+	}
+	sortFindings(r.Findings)
+	sort.Slice(r.Gaps, func(a, b int) bool { return gapKey(r.Gaps[a]) < gapKey(r.Gaps[b]) })
+	switch {
+	case len(r.Findings) > 0:
+		r.Status = Fail
+	case len(r.Gaps) > 0:
+		r.Status = NotAssessed
+	default:
+		r.Status = Pass
+	}
+	return r, nil
+}
+
+// decodeInto converts a Rego result (a set or array of objects) to Go.
+func decodeInto(v any, out any) error {
+	js, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(js, out)
+}
+
+func sortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(a, b int) bool {
+		x, y := fs[a], fs[b]
+		if x.Resource.Kind != y.Resource.Kind {
+			return x.Resource.Kind < y.Resource.Kind
+		}
+		if x.Resource.Namespace != y.Resource.Namespace {
+			return x.Resource.Namespace < y.Resource.Namespace
+		}
+		if x.Resource.Name != y.Resource.Name {
+			return x.Resource.Name < y.Resource.Name
+		}
+		if x.Field != y.Field {
+			return x.Field < y.Field
+		}
+		return x.Message < y.Message
+	})
+}
+
+func gapKey(g Gap) string {
+	if g.Resource == nil {
+		return g.Reason
+	}
+	return g.Resource.Kind + "/" + g.Resource.Namespace + "/" + g.Resource.Name + "/" + g.Reason
+}

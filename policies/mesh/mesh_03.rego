@@ -1,0 +1,82 @@
+# METADATA
+# title: DestinationRules keep mesh traffic on Istio mutual TLS
+# description: >-
+#   A DestinationRule's tls block is used as written (top level, per port and
+#   per subset). Toward a service in the mesh, DISABLE makes callers send
+#   plaintext, and SIMPLE or MUTUAL replace the mesh identity with
+#   certificates of their own, so the mesh can no longer vouch for who is
+#   talking. Hosts outside the mesh are the subject of EGR-03.
+# custom:
+#   id: MESH-03
+#   severity: high
+#   articles: ["32(1)(a)"]
+#   references:
+#   - "Istio DestinationRule ClientTLSSettings reference"
+#   - "EDPB Recommendations 01/2020 v2.0, use case 3 (data in transit)"
+#   remediation: |
+#     Remove the tls block (auto mTLS then applies) or use the mesh's own
+#     certificates:
+#       spec:
+#         trafficPolicy:
+#           tls:
+#             mode: ISTIO_MUTUAL
+#   requires: [destinationrules, services, serviceentries, namespaces, pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs]
+package tilsyn.controls.mesh_03
+
+import data.tilsyn.lib
+import rego.v1
+
+# tls_blocks yields [path, tls] for every tls block of a DestinationRule.
+tls_blocks(spec) := array.concat(
+	array.concat(top(spec), port_level(object.get(spec, "trafficPolicy", {}), "spec.trafficPolicy")),
+	subset_blocks(spec),
+)
+
+top(spec) := [["spec.trafficPolicy.tls", spec.trafficPolicy.tls]] if spec.trafficPolicy.tls
+
+top(spec) := [] if not spec.trafficPolicy.tls
+
+port_level(tp, prefix) := [[sprintf("%s.portLevelSettings[%d].tls", [prefix, i]), p.tls] |
+	some i, p in object.get(tp, "portLevelSettings", [])
+	p.tls
+]
+
+subset_blocks(spec) := [b |
+	some i, s in object.get(spec, "subsets", [])
+	tp := object.get(s, "trafficPolicy", {})
+	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
+	some b in array.concat(subset_top(tp, prefix), port_level(tp, prefix))
+]
+
+subset_top(tp, prefix) := [[sprintf("%s.tls", [prefix]), tp.tls]] if tp.tls
+
+subset_top(tp, prefix) := [] if not tp.tls
+
+findings contains f if {
+	some fact in input.facts.destinationRules
+	fact.target == "mesh"
+	rule := input.resources.destinationrules[fact.ref.index]
+	some block in tls_blocks(rule.spec)
+	mode := object.get(block[1], "mode", "DISABLE")
+	problem := problems(mode, fact)
+	f := {
+		"resource": lib.object_resource(rule),
+		"field": sprintf("%s.mode", [block[0]]),
+		"value": mode,
+		"message": sprintf("DestinationRule %s/%s, host %s: %s", [fact.namespace, fact.name, fact.host, problem]),
+	}
+}
+
+problems(mode, fact) := "DISABLE makes callers send plaintext to a service in the mesh" if mode == "DISABLE"
+
+problems(mode, fact) := msg if {
+	mode in {"SIMPLE", "MUTUAL"}
+	fact.meshBackends
+	msg := sprintf("%s replaces the mesh's mutual TLS toward services with sidecars (%s)", [mode, concat(", ", fact.services)])
+}
+
+problems(mode, fact) := msg if {
+	mode in {"SIMPLE", "MUTUAL"}
+	fact.serviceCount == 0
+	msg := sprintf("%s toward a cluster-local host whose Service was not found; assumed to be in the mesh", [mode])
+}
