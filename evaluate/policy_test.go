@@ -72,9 +72,9 @@ func TestBuiltinPolicies(t *testing.T) {
 // A broken user policy is an error with file and line, not a crash.
 func TestBrokenUserPolicy(t *testing.T) {
 	cases := map[string]struct{ src, want string }{
-		"syntax": {"package tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains f if {\n  f := \n}\n", "broken.rego:7"},
-		"unsafe": {"# METADATA\n# title: t\n# custom:\n#   id: X-1\n#   severity: low\n#   articles: [\"5(2)\"]\npackage tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains f if {\n  f := y\n}\n", "broken.rego:12"},
-		"no metadata": {"package tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains 1 if false\n", "broken.rego:1: package tilsyn.controls.x: no METADATA"},
+		"syntax":       {"package tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains f if {\n  f := \n}\n", "broken.rego:7"},
+		"unsafe":       {"# METADATA\n# title: t\n# custom:\n#   id: X-1\n#   severity: low\n#   articles: [\"5(2)\"]\npackage tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains f if {\n  f := y\n}\n", "broken.rego:12"},
+		"no metadata":  {"package tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains 1 if false\n", "broken.rego:1: package tilsyn.controls.x: no METADATA"},
 		"bad severity": {"# METADATA\n# title: t\n# custom:\n#   id: X-1\n#   severity: urgent\n#   articles: [\"5(2)\"]\npackage tilsyn.controls.x\n\nimport rego.v1\n\nfindings contains 1 if false\n", "custom.severity \"urgent\""},
 	}
 	for name, c := range cases {

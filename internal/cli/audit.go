@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/internal/version"
+	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/report"
+)
+
+// ReportName is the base name of report files in --out.
+const ReportName = "tilsyn-report"
+
+// auditConfig is everything `tilsyn audit` is asked to do.
+type auditConfig struct {
+	Manifests        []string
+	Snapshot         string
+	DefaultNamespace string
+	PolicyDirs       []string
+	Profile          string
+	Formats          []string
+	Out              string
+	FailOn           string
+	Force            bool
+	Now              time.Time
+	Quiet            bool
+}
+
+// fileFormats are written as files into --out; text goes to the terminal.
+var fileFormats = map[string]string{"json": ".json"}
+
+var allFormats = []string{"json", "text"}
+
+const auditUsage = `Usage: tilsyn audit [flags] [MANIFEST_PATH...]
+
+Audit Kubernetes manifests (files, directories, or - for stdin) or a saved
+snapshot against the controls, and write the evidence.
+
+With --out DIR, the report files (tilsyn-report.json) are written there
+atomically and a summary is printed; with --out - (the default) one format
+is written to standard output: text on a terminal, JSON otherwise.`
+
+const auditExamples = `  # Audit the bundled sample cluster and keep the evidence
+  tilsyn audit -f testdata/examples/nordic-fintech --out out/
+
+  # Audit Helm output from stdin, failing only on high and critical findings
+  helm template payments ./chart | tilsyn audit -f - --fail-on high
+
+  # Re-audit a saved snapshot as of a fixed time, with extra policies
+  tilsyn audit --snapshot snapshot.json --policy ./our-policies --now 2026-01-31T00:00:00Z --format json`
+
+// parseAuditFlags turns arguments into an auditConfig. stdoutTTY decides
+// the default format.
+func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig, error) {
+	var c auditConfig
+	var formats, now string
+	fs := newFlagSet("audit", auditUsage, auditExamples, out)
+	fs.StringArrayVarP(&c.Manifests, "manifests", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
+	fs.StringVar(&c.Snapshot, "snapshot", "", "audit a snapshot saved by 'tilsyn collect'")
+	fs.StringVar(&c.DefaultNamespace, "default-namespace", "default", "namespace of manifest objects that name none")
+	fs.StringArrayVar(&c.PolicyDirs, "policy", nil, "directory of extra Rego policies (same METADATA convention); repeatable")
+	fs.StringVar(&c.Profile, "profile", profile.Default, "built-in profile name ("+strings.Join(profile.Names(), ", ")+") or profile YAML file")
+	fs.StringVar(&formats, "format", "", "comma-separated output formats: "+strings.Join(allFormats, ", ")+" (default: json,text with --out DIR; text on a terminal, else json)")
+	fs.StringVarP(&c.Out, "out", "o", "-", "output directory, or - for standard output")
+	fs.StringVar(&c.FailOn, "fail-on", "low", "exit 1 when a finding has this severity or higher: "+strings.Join(evaluate.Severities, ", "))
+	fs.BoolVar(&c.Force, "force", false, "replace existing report files in --out")
+	fs.StringVar(&now, "now", "", "evaluate as of this RFC 3339 time instead of the current time (reproducible reports)")
+	fs.BoolVarP(&c.Quiet, "quiet", "q", false, "print nothing but errors")
+	if err := parseFlags(fs, args); err != nil {
+		return c, err
+	}
+	c.Manifests = append(c.Manifests, fs.Args()...)
+	switch {
+	case len(c.Manifests) > 0 && c.Snapshot != "":
+		return c, usagef("give either manifests or --snapshot, not both")
+	case len(c.Manifests) == 0 && c.Snapshot == "":
+		return c, usagef("nothing to audit: give manifests (-f PATH) or --snapshot FILE")
+	}
+	if evaluate.SeverityRank(c.FailOn) < 0 {
+		return c, usagef("--fail-on %q: want one of %s", c.FailOn, strings.Join(evaluate.Severities, ", "))
+	}
+	c.Now = time.Now().UTC().Truncate(time.Second)
+	if now != "" {
+		t, err := time.Parse(time.RFC3339, now)
+		if err != nil {
+			return c, usagef("--now %q: want an RFC 3339 time such as 2026-01-31T12:00:00Z", now)
+		}
+		c.Now = t.UTC()
+	}
+	switch {
+	case formats != "":
+		for _, f := range strings.Split(formats, ",") {
+			f = strings.TrimSpace(f)
+			if !slices.Contains(allFormats, f) {
+				return c, usagef("--format %q: want one or more of %s", f, strings.Join(allFormats, ", "))
+			}
+			if !slices.Contains(c.Formats, f) {
+				c.Formats = append(c.Formats, f)
+			}
+		}
+	case c.Out != "-":
+		c.Formats = []string{"json", "text"}
+	case stdoutTTY:
+		c.Formats = []string{"text"}
+	default:
+		c.Formats = []string{"json"}
+	}
+	if c.Out == "-" && len(c.Formats) > 1 {
+		return c, usagef("--out - writes one format to standard output; use --out DIR for %s", strings.Join(c.Formats, ","))
+	}
+	return c, nil
+}
+
+func runAudit(ctx context.Context, s Streams, args []string) error {
+	tty := isTerminal(s.Out)
+	c, err := parseAuditFlags(args, s.Out, tty)
+	if err != nil {
+		return err
+	}
+	rep, err := audit(ctx, c, s)
+	if err != nil {
+		return err
+	}
+	if err := writeReport(c, rep, s, tty); err != nil {
+		return err
+	}
+	return verdictExit(rep, c.FailOn)
+}
+
+// audit collects, evaluates and builds the report. Nothing is written.
+func audit(ctx context.Context, c auditConfig, s Streams) (*report.Report, error) {
+	prof, profJSON, err := profile.Load(c.Profile)
+	if err != nil {
+		return nil, err
+	}
+	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON})
+	if err != nil {
+		return nil, err
+	}
+	snap, err := loadSnapshot(c, s)
+	if err != nil {
+		return nil, err
+	}
+	// The snapshot digest is independent of the evaluation: compute both at once.
+	digest := make(chan digestResult, 1)
+	go func() {
+		d, err := report.SnapshotDigest(snap)
+		digest <- digestResult{d, err}
+	}()
+	res, err := engine.Evaluate(ctx, snap, c.Now)
+	if err != nil {
+		return nil, err
+	}
+	d := <-digest
+	if d.err != nil {
+		return nil, d.err
+	}
+	return report.Build(snap, res, report.Options{ToolVersion: version.Version, SnapshotDigest: d.digest})
+}
+
+type digestResult struct {
+	digest string
+	err    error
+}
+
+func loadSnapshot(c auditConfig, s Streams) (*collect.Snapshot, error) {
+	if c.Snapshot != "" {
+		if c.Snapshot == "-" {
+			data, err := io.ReadAll(s.In)
+			if err != nil {
+				return nil, err
+			}
+			return collect.DecodeSnapshot("<stdin>", data)
+		}
+		return collect.ReadSnapshot(c.Snapshot)
+	}
+	return collect.FromManifests(collect.ManifestOptions{
+		Paths: c.Manifests, Stdin: s.In, DefaultNamespace: c.DefaultNamespace, Now: c.Now,
+	})
+}
+
+// writeReport writes the requested formats: files into --out atomically,
+// text to standard output.
+func writeReport(c auditConfig, rep *report.Report, s Streams, tty bool) error {
+	textOpts := report.TextOptions{Color: tty && os.Getenv("NO_COLOR") == ""}
+	if c.Out == "-" {
+		switch c.Formats[0] {
+		case "json":
+			return report.WriteJSON(s.Out, rep)
+		default:
+			return report.WriteText(s.Out, rep, textOpts)
+		}
+	}
+	files := map[string]report.Renderer{}
+	for _, f := range c.Formats {
+		if ext, ok := fileFormats[f]; ok {
+			files[ReportName+ext] = func(w io.Writer) error { return report.WriteJSON(w, rep) }
+		}
+	}
+	if len(files) > 0 {
+		if err := report.WriteFiles(c.Out, files, c.Force); err != nil {
+			return err
+		}
+	}
+	if slices.Contains(c.Formats, "text") && !c.Quiet {
+		if err := report.WriteText(s.Out, rep, textOpts); err != nil {
+			return err
+		}
+		for name := range files {
+			fmt.Fprintf(s.Out, "Evidence written to %s\n", filepath.Join(c.Out, name))
+		}
+	}
+	return nil
+}
+
+// verdictExit decides the exit code of an audit: 1 when a control fails at
+// or above the --fail-on severity, 3 when nothing does but something was
+// not assessed, 0 otherwise.
+func verdictExit(rep *report.Report, failOn string) error {
+	switch {
+	case rep.FailsAt(failOn):
+		return &exitError{code: ExitFail}
+	case rep.Summary.Controls.NotAssessed > 0:
+		return &exitError{code: ExitNotAssessed}
+	}
+	return nil
+}
