@@ -438,6 +438,11 @@ func (b *builder) add(o Object, d document) error {
 		return fmt.Errorf("%s has only metadata.generateName (%q); tilsyn needs concrete names", kind, Str(md, "generateName"))
 	}
 	t, known := Lookup(apiVersion, kind)
+	if !known {
+		if err := checkKind(apiVersion, kind); err != nil {
+			return err
+		}
+	}
 	if known && t.Namespaced && Str(md, "namespace") == "" {
 		md["namespace"] = b.defaultNS
 	}

@@ -1,0 +1,272 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The tests run from the repository root so that paths in reports read as
+// a user would type them.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if err := os.Chdir("../.."); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+const fixedNow = "2026-11-21T12:00:00Z"
+
+// run runs tilsyn with args and returns stdout, stderr and the exit code.
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := Run(context.Background(), Streams{In: strings.NewReader(stdin), Out: &out, Err: &errOut}, args)
+	code := ExitCode(err, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/cli -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), string(got)); diff != "" {
+		t.Errorf("%s differs from the golden file (-want +got); run with -update if intended:\n%s", path, diff)
+	}
+}
+
+func TestAuditSamplesGolden(t *testing.T) {
+	cases := []struct {
+		name     string
+		wantExit int
+	}{
+		{"nordic-fintech", ExitFail},
+		{"compliant", ExitOK},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", "audit", "-f", "testdata/examples/"+c.name, "--now", fixedNow, "--format", "json")
+			if code != c.wantExit {
+				t.Fatalf("exit %d, want %d; stderr: %s", code, c.wantExit, errOut)
+			}
+			golden(t, c.name+".json", []byte(out))
+			// Same input and clock: same bytes.
+			again, _, _ := run(t, "", "audit", "-f", "testdata/examples/"+c.name, "--now", fixedNow, "--format", "json")
+			if again != out {
+				t.Error("two audits of the same input at the same time differ")
+			}
+		})
+	}
+}
+
+func TestAuditNordicFintechStatuses(t *testing.T) {
+	out, _, _ := run(t, "", "audit", "-f", "testdata/examples/nordic-fintech", "--now", fixedNow, "--format", "text")
+	for _, want := range []string{
+		"PASS         MESH-01", "FAIL         MESH-02", "FAIL         MESH-03", "FAIL         MESH-04",
+		"FAIL         MESH-05", "FAIL         MESH-06", "Verdict: NON-COMPLIANT",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// Bad input is exit 2 with a message naming where the problem is, and no
+// report file is written.
+func TestAuditBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	malformed := write("bad/app.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Service\nmetadata:\n  name: b\n  labels: [unclosed\n")
+	unknownKind := write("typo/app.yaml", "apiVersion: security.istio.io/v1\nkind: PeerAuthentications\nmetadata:\n  name: default\n")
+	noKind := write("nokind/app.yaml", "apiVersion: v1\nmetadata:\n  name: x\n")
+	emptyDir := filepath.Join(dir, "empty")
+	if err := os.MkdirAll(emptyDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	onlyComments := write("comments/app.yaml", "# nothing here\n---\n# still nothing\n")
+	brokenPolicy := write("policies/broken.rego", "package tilsyn.controls.broken\n\nimport rego.v1\n\nfindings contains f if {\n\tf := \n}\n")
+	notJSON := write("snap.json", "{not json")
+
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"malformed YAML", []string{"-f", malformed}, malformed + ": document 2 (line 6): invalid YAML"},
+		{"unknown kind", []string{"-f", unknownKind}, `unknown kind "PeerAuthentications" in security.istio.io/v1 (did you mean PeerAuthentication?)`},
+		{"missing kind", []string{"-f", noKind}, "document 1 (line 1): object has no kind"},
+		{"empty directory", []string{"-f", emptyDir}, "directory holds no manifest files"},
+		{"only comments", []string{"-f", onlyComments}, "no Kubernetes objects found"},
+		{"missing path", []string{"-f", filepath.Join(dir, "nope")}, "no such file or directory"},
+		{"broken policy", []string{"-f", "testdata/examples/compliant", "--policy", filepath.Dir(brokenPolicy)}, "broken.rego:7: rego_parse_error"},
+		{"bad snapshot", []string{"--snapshot", notJSON}, "not a tilsyn snapshot"},
+		{"bad profile", []string{"-f", "testdata/examples/compliant", "--profile", "mars"}, `no such built-in profile`},
+		{"bad fail-on", []string{"-f", "testdata/examples/compliant", "--fail-on", "urgent"}, "--fail-on"},
+		{"nothing to audit", nil, "nothing to audit"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			args := append([]string{"audit", "--out", out, "--now", fixedNow}, c.args...)
+			_, errOut, code := run(t, "", args...)
+			if code != ExitError {
+				t.Errorf("exit %d, want %d", code, ExitError)
+			}
+			if !strings.Contains(errOut, c.want) {
+				t.Errorf("stderr %q does not contain %q", errOut, c.want)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) > 0 {
+				t.Errorf("output directory has %d entries after a failed audit", len(entries))
+			}
+		})
+	}
+}
+
+// An existing report is never replaced silently.
+func TestAuditDoesNotOverwrite(t *testing.T) {
+	out := t.TempDir()
+	report := filepath.Join(out, ReportName+".json")
+	if err := os.WriteFile(report, []byte("earlier evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(t, "", "audit", "-f", "testdata/examples/compliant", "--out", out, "-q")
+	if code != ExitError || !strings.Contains(errOut, "--force") {
+		t.Fatalf("exit %d, stderr %q; want exit 2 suggesting --force", code, errOut)
+	}
+	if data, _ := os.ReadFile(report); string(data) != "earlier evidence" {
+		t.Fatal("the existing report was modified")
+	}
+	if _, _, code := run(t, "", "audit", "-f", "testdata/examples/compliant", "--out", out, "-q", "--force"); code != ExitOK {
+		t.Fatalf("--force: exit %d", code)
+	}
+	if data, _ := os.ReadFile(report); !bytes.Contains(data, []byte(`"kind": "AuditReport"`)) {
+		t.Fatal("--force did not write the report")
+	}
+}
+
+// A snapshot saved by collect audits to the same result as the manifests.
+func TestCollectThenAuditSnapshot(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "snapshot.json")
+	if _, errOut, code := run(t, "", "collect", "-f", "testdata/examples/nordic-fintech", "-o", snap); code != 0 {
+		t.Fatalf("collect: exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secretish := range []string{"managedFields", "last-applied-configuration"} {
+		if bytes.Contains(data, []byte(secretish)) {
+			t.Errorf("snapshot keeps %s", secretish)
+		}
+	}
+	fromSnap, _, code1 := run(t, "", "audit", "--snapshot", snap, "--now", fixedNow, "--format", "text")
+	fromManifests, _, code2 := run(t, "", "audit", "-f", "testdata/examples/nordic-fintech", "--now", fixedNow, "--format", "text")
+	if code1 != code2 {
+		t.Errorf("exit codes differ: snapshot %d, manifests %d", code1, code2)
+	}
+	// Only the header line (source) may differ.
+	trim := func(s string) string { return s[strings.Index(s, "\n"):] }
+	if diff := cmp.Diff(trim(fromManifests), trim(fromSnap)); diff != "" {
+		t.Errorf("snapshot audit differs from manifest audit:\n%s", diff)
+	}
+}
+
+// Helm-rendered output on stdin is audited like files.
+func TestAuditStdin(t *testing.T) {
+	data, err := os.ReadFile("testdata/examples/nordic-fintech/30-auth-rendered.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(data), "audit", "-f", "-", "--now", fixedNow, "--format", "json")
+	if code != ExitFail {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"auth-legacy-clients"`) {
+		t.Error("the DestinationRule from stdin is not in the report")
+	}
+}
+
+func TestParseAuditFlags(t *testing.T) {
+	now, _ := time.Parse(time.RFC3339, fixedNow)
+	cases := []struct {
+		name    string
+		args    []string
+		tty     bool
+		want    auditConfig
+		wantErr string
+	}{
+		{name: "defaults on a terminal", args: []string{"x"}, tty: true,
+			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"text"}, Out: "-", FailOn: "low"}},
+		{name: "defaults in a pipe", args: []string{"-f", "x"},
+			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json"}, Out: "-", FailOn: "low"}},
+		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
+			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json", "text"}, Out: "out", FailOn: "high", Now: now}},
+		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},
+		{name: "unknown format", args: []string{"-f", "x", "--format", "xml"}, wantErr: `--format "xml"`},
+		{name: "both inputs", args: []string{"-f", "x", "--snapshot", "s"}, wantErr: "not both"},
+		{name: "bad time", args: []string{"-f", "x", "--now", "yesterday"}, wantErr: "--now"},
+		{name: "unknown flag", args: []string{"--kubeconfig-typo"}, wantErr: "unknown flag"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseAuditFlags(c.args, &bytes.Buffer{}, c.tty)
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("err = %v, want %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.want.Now.IsZero() {
+				got.Now = time.Time{}
+			}
+			if diff := cmp.Diff(c.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	out, _, code := run(t, "", "audit", "--help")
+	if code != ExitOK || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--fail-on") {
+		t.Errorf("audit --help: exit %d\n%s", code, out)
+	}
+	_, errOut, code := run(t, "", "bogus")
+	if code != ExitError || !strings.Contains(errOut, `unknown command "bogus"`) {
+		t.Errorf("bogus: exit %d, %q", code, errOut)
+	}
+}
