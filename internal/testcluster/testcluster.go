@@ -64,6 +64,8 @@ type Cluster struct {
 	AdminToken string
 	// Dir holds data, certificates and logs; it is removed by Stop.
 	Dir string
+	// EtcdURL is etcd's client address (plain HTTP on loopback).
+	EtcdURL string
 
 	etcd, api   *process
 	admin       *kubernetes.Clientset
@@ -248,6 +250,7 @@ func start(ctx context.Context, apiBin, etcdBin string, opts Options) (c *Cluste
 	}
 
 	etcdURL := "http://127.0.0.1:" + strconv.Itoa(ports[0])
+	c.EtcdURL = etcdURL
 	peerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
 	c.etcd, err = startProcess(etcdBin, filepath.Join(dir, "etcd.log"),
 		"--name=testcluster",

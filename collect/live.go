@@ -1,0 +1,321 @@
+package collect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
+)
+
+// ControlPlaneNamespace is where Istio's control plane and mesh-wide
+// policies live by default. A collection narrowed to some namespaces
+// always includes it: the mesh-wide PeerAuthentication and the mesh
+// configuration decide what every other namespace enforces.
+const ControlPlaneNamespace = "istio-system"
+
+// Defaults of a live collection.
+const (
+	DefaultPageSize = 500
+	DefaultQPS      = 50
+	DefaultWorkers  = 8
+)
+
+// LiveOptions configure a collection from a live cluster.
+type LiveOptions struct {
+	Connection *Connection
+	// Namespaces narrows the namespaced types to these namespaces (plus
+	// ControlPlaneNamespace); cluster-scoped types are collected in full.
+	// Empty means every namespace.
+	Namespaces []string
+	// QPS and Burst bound the request rate of the whole collection;
+	// 0 means DefaultQPS and twice the QPS.
+	QPS   float32
+	Burst int
+	// PageSize is the limit of each list request; 0 means DefaultPageSize.
+	PageSize int64
+	// Workers is how many resource types are listed at once; 0 means
+	// DefaultWorkers.
+	Workers int
+	// Timeout bounds the whole collection; a type not listed in time is
+	// recorded as failed. 0 means no limit.
+	Timeout time.Duration
+	// Now is the collection time recorded in the snapshot.
+	Now time.Time
+	// Progress, when set, is told about each page and each finished type;
+	// calls are serialised.
+	Progress func(Progress)
+
+	afterPage func(continueToken string) // test hook, see pager.afterPage
+}
+
+// Progress reports on the collection of one resource type.
+type Progress struct {
+	Resource string
+	// Count is the number of objects gathered so far.
+	Count int
+	// Done is set once the type is finished; Coverage then says how.
+	Done     bool
+	Coverage Coverage
+}
+
+// FromCluster collects every registered resource type from a live cluster
+// into a snapshot, each type concurrently and page by page. A type the
+// cluster does not serve, that RBAC forbids, or that fails or times out is
+// recorded in the coverage with the reason, and its list left empty; the
+// controls that need it become not-assessed. An error is returned only
+// when the cluster cannot be used at all: unreachable, or credentials
+// rejected.
+func FromCluster(ctx context.Context, opts LiveOptions) (*Snapshot, error) {
+	if opts.Connection == nil || opts.Connection.Config == nil {
+		return nil, errors.New("no connection to a cluster")
+	}
+	if opts.QPS <= 0 {
+		opts.QPS = DefaultQPS
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = int(2 * opts.QPS)
+	}
+	if opts.PageSize <= 0 {
+		opts.PageSize = DefaultPageSize
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
+	parent := ctx
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	cfg := rest.CopyConfig(opts.Connection.Config)
+	cfg.QPS, cfg.Burst = opts.QPS, opts.Burst
+	cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(opts.QPS, opts.Burst) // shared by both clients
+	cfg.WarningHandler = rest.NoWarnings{}
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+	cs, err := kubernetes.NewForConfigAndClient(cfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+	rawCfg := rest.CopyConfig(cfg)
+	rawCfg.NegotiatedSerializer = scheme.Codecs.WithoutConversion()
+	rawCfg.AcceptContentTypes = "application/json"
+	raw, err := rest.UnversionedRESTClientForConfigAndClient(rawCfg, httpClient)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+
+	version, err := serverVersion(cs.Discovery())
+	if err != nil {
+		return nil, reachError(cfg.Host, opts, err)
+	}
+	types, err := resolveServed(cs.Discovery())
+	if err != nil {
+		return nil, reachError(cfg.Host, opts, err)
+	}
+
+	scope := scopeNamespaces(opts.Namespaces)
+	c := &liveCollector{opts: opts, scope: scope, progress: opts.Progress}
+	c.pager = func(resource string) *pager {
+		return &pager{client: raw, pageSize: opts.PageSize, afterPage: opts.afterPage,
+			onPage: func(n int) { c.report(Progress{Resource: resource, Count: n}) }}
+	}
+	results := make([]typeResult, len(types))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, opts.Workers)
+	for i, s := range types {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = c.collect(ctx, s)
+			c.report(Progress{Resource: s.t.Key, Count: results[i].cov.Count, Done: true, Coverage: results[i].cov})
+		}()
+	}
+	uid := ""
+	if ns, err := c.pager(Namespaces).get(ctx, "/api/v1/namespaces/kube-system", served{t: mustType(Namespaces), version: "v1"}); err == nil && ns != nil {
+		uid = Meta(ns).UID
+	}
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return nil, fmt.Errorf("collection interrupted: %w", err)
+	}
+
+	snap := New(Source{Type: "live", Namespaces: scope}, opts.Now)
+	snap.Metadata.Cluster = &Cluster{UID: uid, Server: cfg.Host, Context: opts.Connection.Context, ServerVersion: version}
+	for _, r := range results {
+		if r.cov.Status == Collected {
+			snap.Resources[r.cov.Resource] = r.objs
+		}
+		snap.SetCoverage(r.cov)
+	}
+	if err := checkNamespacesExist(snap, opts.Namespaces); err != nil {
+		return nil, err
+	}
+	snap.Sort()
+	return snap, nil
+}
+
+// scopeNamespaces is the sorted set of namespaces a narrowed collection
+// reads, or nil for all.
+func scopeNamespaces(ns []string) []string {
+	if len(ns) == 0 {
+		return nil
+	}
+	out := append([]string{ControlPlaneNamespace}, ns...)
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// checkNamespacesExist fails a narrowed collection that names a namespace
+// the cluster does not have: a typo must not read as an empty, compliant
+// namespace. It can only tell when the namespaces could be read.
+func checkNamespacesExist(s *Snapshot, asked []string) error {
+	if len(asked) == 0 || !s.Has(Namespaces) {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, o := range s.Resources[Namespaces] {
+		have[Meta(o).Name] = true
+	}
+	for _, ns := range asked {
+		if !have[ns] {
+			return fmt.Errorf("namespace %q does not exist in the cluster", ns)
+		}
+	}
+	return nil
+}
+
+func mustType(key string) ResourceType {
+	t, ok := TypeByKey(key)
+	if !ok {
+		panic("collect: unregistered type " + key)
+	}
+	return t
+}
+
+// reachError explains why the cluster could not be used at all.
+func reachError(host string, opts LiveOptions, err error) error {
+	where := host
+	if opts.Connection.Context != "" {
+		where += " (context " + opts.Connection.Context + ")"
+	}
+	switch {
+	case apierrors.IsUnauthorized(err):
+		return fmt.Errorf("the API server at %s rejected the credentials (401 Unauthorized): %w", where, err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("cannot reach the API server at %s within %v: %w", where, opts.Timeout, err)
+	default:
+		return fmt.Errorf("cannot reach the API server at %s: %w", where, err)
+	}
+}
+
+// liveCollector lists the registered types of one collection.
+type liveCollector struct {
+	opts     LiveOptions
+	scope    []string
+	pager    func(resource string) *pager
+	mu       sync.Mutex
+	progress func(Progress)
+}
+
+type typeResult struct {
+	objs []Object
+	cov  Coverage
+}
+
+func (c *liveCollector) report(p Progress) {
+	if c.progress == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.progress(p)
+}
+
+// collect lists one type: cluster-wide, or namespace by namespace when the
+// collection is narrowed (Namespaces themselves are then read one by one).
+func (c *liveCollector) collect(ctx context.Context, s served) typeResult {
+	cov := Coverage{Resource: s.t.Key, Kind: s.t.Kind, Group: s.t.Group}
+	if s.version == "" {
+		cov.Status, cov.Reason = s.status, s.reason
+		return typeResult{cov: cov}
+	}
+	p := c.pager(s.t.Key)
+	metaOnly := s.t.Key == Secrets
+	var objs []Object
+	var err error
+	switch {
+	case c.scope == nil || (!s.t.Namespaced && s.t.Key != Namespaces):
+		objs, err = p.list(ctx, resourcePath(s, ""), s, metaOnly)
+	case s.t.Key == Namespaces:
+		for _, ns := range c.scope {
+			var o Object
+			if o, err = p.get(ctx, resourcePath(s, "")+"/"+ns, s); err != nil {
+				break
+			}
+			if o != nil {
+				objs = append(objs, o)
+			}
+		}
+	default:
+		for _, ns := range c.scope {
+			var part []Object
+			if part, err = p.list(ctx, resourcePath(s, ns), s, metaOnly); err != nil {
+				err = fmt.Errorf("namespace %s: %w", ns, err)
+				break
+			}
+			objs = append(objs, part...)
+		}
+	}
+	if err != nil {
+		cov.Status, cov.Reason = classify(ctx, c.opts, err)
+		return typeResult{cov: cov}
+	}
+	if objs == nil {
+		objs = []Object{}
+	}
+	cov.Status, cov.Count = Collected, len(objs)
+	return typeResult{objs: objs, cov: cov}
+}
+
+// classify turns a list error into a coverage status and reason.
+func classify(ctx context.Context, opts LiveOptions, err error) (CoverageStatus, string) {
+	// The client's rate limiter refuses to wait past the deadline with an
+	// error of its own, before the context expires.
+	timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		opts.Timeout > 0 && strings.Contains(err.Error(), "would exceed context deadline")
+	switch {
+	case apierrors.IsForbidden(err):
+		return Forbidden, errorMessage(err)
+	case apierrors.IsNotFound(err):
+		return Absent, "not served: " + errorMessage(err)
+	case timedOut:
+		return Failed, fmt.Sprintf("timed out: the collection did not finish within %v (at most %g requests a second)", opts.Timeout, opts.QPS)
+	case apierrors.IsTimeout(err) || apierrors.IsServerTimeout(err):
+		return Failed, "the API server timed out: " + errorMessage(err)
+	default:
+		return Failed, errorMessage(err)
+	}
+}
+
+func errorMessage(err error) string {
+	var s apierrors.APIStatus
+	if errors.As(err, &s) && s.Status().Message != "" {
+		return s.Status().Message
+	}
+	return err.Error()
+}
