@@ -11,18 +11,21 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tilsyn/tilsyn/internal/testcluster"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // The tests run from the repository root so that paths in reports read as
-// a user would type them.
+// a user would type them. Tests against a real API server start their own
+// (testcluster.Start): a live audit reads the whole cluster.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	os.Exit(testcluster.Main(m))
 }
 
 const fixedNow = "2026-11-21T12:00:00Z"
