@@ -11,7 +11,7 @@ LDFLAGS := -X $(PKG)/internal/version.Version=$(VERSION)
 include hack/tools/tools.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo test test-unit lint golden bench clean
+.PHONY: help build demo test test-unit lint golden bench bench-live clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -40,6 +40,9 @@ golden: ## rewrite golden files after an intended change
 
 bench: ## pipeline benchmarks on the synthetic 70,000-object cluster (1x, 2x, 4x)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
+
+bench-live: build tools ## tilsyn collect vs kubectl get on a real API server holding 20,000 objects
+	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) KUBECTL=$(KUBECTL) $(GO) run ./hack/benchlive -tilsyn $(BIN) -objects 20000 -runs 3
 
 clean: ## remove build output and evidence
 	rm -rf bin out

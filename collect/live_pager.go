@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 
@@ -33,24 +34,17 @@ type pager struct {
 	afterPage func(continueToken string)
 }
 
-// listPage is the part of a list response tilsyn reads. Items are decoded
-// with UseNumber, like manifests.
-type listPage struct {
-	Kind     string `json:"kind"`
-	Metadata struct {
-		Continue string `json:"continue"`
-	} `json:"metadata"`
-	Items []map[string]any `json:"items"`
-}
-
-// list returns every object at path (an API path such as /api/v1/pods),
-// sanitized as each page arrives and stamped with apiVersion and kind
-// (list items of built-in types carry neither). With metaOnly, only
-// object metadata is requested. When the continue token expires (410
-// Gone: the snapshot the pages come from was compacted) the list starts
-// over, so that the result is one consistent snapshot.
-func (p *pager) list(ctx context.Context, path string, s served, metaOnly bool) ([]Object, error) {
-	var out []Object
+// listAll returns every object at path (an API path such as
+// /api/v1/pods), each passed through keep as soon as it is decoded:
+// objects are decoded one at a time from the response stream (numbers as
+// json.Number, like manifests), stamped with apiVersion and kind (list
+// items of built-in types carry neither) and sanitized, so a page is never
+// held whole. With metaOnly, only object metadata is requested. When the
+// continue token expires (410 Gone: the revision the pages come from was
+// compacted) the list starts over, so that the result is one consistent
+// list.
+func listAll[T any](ctx context.Context, p *pager, path string, s served, metaOnly bool, keep func(Object) (T, error)) ([]T, error) {
+	var out []T
 	cont, restarts := "", 0
 	for {
 		req := p.client.Get().AbsPath(path).Param("limit", strconv.FormatInt(p.pageSize, 10))
@@ -60,53 +54,124 @@ func (p *pager) list(ctx context.Context, path string, s served, metaOnly bool) 
 		if metaOnly {
 			req = req.SetHeader("Accept", metadataOnly)
 		}
-		body, err := raw(req.Do(ctx))
+		body, err := req.Stream(ctx)
 		if err != nil {
-			if cont != "" && isExpired(err) && restarts < maxRestarts {
-				restarts++
-				out, cont = out[:0], ""
-				continue
-			}
 			if cont != "" && isExpired(err) {
+				if restarts < maxRestarts {
+					restarts++
+					out, cont = out[:0], ""
+					continue
+				}
 				return nil, fmt.Errorf("the list kept changing faster than it could be read: continue token expired %d times: %w", restarts+1, err)
 			}
 			return nil, err
 		}
-		var page listPage
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&page); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", path, err)
-		}
-		if metaOnly && page.Kind != "PartialObjectMetadataList" {
-			return nil, fmt.Errorf("%s: the API server answered %q instead of object metadata only", path, page.Kind)
-		}
-		for _, o := range page.Items {
+		kind, next, err := decodeList(body, func(o Object) error {
 			o["apiVersion"], o["kind"] = s.apiVersion(), s.t.Kind
-			out = append(out, Sanitize(o, s.t))
+			v, err := keep(Sanitize(o, s.t))
+			if err == nil {
+				out = append(out, v)
+			}
+			return err
+		})
+		body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		if metaOnly && kind != "PartialObjectMetadataList" {
+			return nil, fmt.Errorf("%s: the API server answered %q instead of object metadata only", path, kind)
 		}
 		if p.onPage != nil {
 			p.onPage(len(out))
 		}
-		if page.Metadata.Continue == "" {
+		if next == "" {
 			return out, nil
 		}
-		cont = page.Metadata.Continue
+		cont = next
 		if p.afterPage != nil {
 			p.afterPage(cont)
 		}
 	}
 }
 
+// decodeList reads a list response, passing each item to each as it is
+// decoded, and returns the list's kind and continue token.
+func decodeList(r io.Reader, each func(Object) error) (kind, cont string, err error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	if err := expectDelim(dec, '{'); err != nil {
+		return "", "", err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", "", err
+		}
+		switch tok {
+		case "kind":
+			err = dec.Decode(&kind)
+		case "metadata":
+			var md struct {
+				Continue string `json:"continue"`
+			}
+			err = dec.Decode(&md)
+			cont = md.Continue
+		case "items":
+			err = decodeItems(dec, each)
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return "", "", err
+		}
+	}
+	return kind, cont, expectDelim(dec, '}')
+}
+
+func decodeItems(dec *json.Decoder, each func(Object) error) error {
+	tok, err := dec.Token()
+	if err != nil || tok == nil { // "items": null
+		return err
+	}
+	if tok != json.Delim('[') {
+		return fmt.Errorf("items: expected a list, found %v", tok)
+	}
+	for dec.More() {
+		var o Object
+		if err := dec.Decode(&o); err != nil {
+			return err
+		}
+		if o == nil {
+			return fmt.Errorf("items: null item")
+		}
+		if err := each(o); err != nil {
+			return err
+		}
+	}
+	return expectDelim(dec, ']')
+}
+
+func expectDelim(dec *json.Decoder, d json.Delim) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok != d {
+		return fmt.Errorf("expected %v, found %v", d, tok)
+	}
+	return nil
+}
+
 // get returns one object, or nil when it does not exist.
 func (p *pager) get(ctx context.Context, path string, s served) (Object, error) {
-	body, err := raw(p.client.Get().AbsPath(path).Do(ctx))
-	if apierrors.IsNotFound(err) {
+	r := p.client.Get().AbsPath(path).Do(ctx)
+	if err := r.Error(); apierrors.IsNotFound(err) {
 		return nil, nil
-	}
-	if err != nil {
+	} else if err != nil {
 		return nil, err
 	}
+	body, _ := r.Raw()
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var o Object
@@ -117,27 +182,14 @@ func (p *pager) get(ctx context.Context, path string, s served) (Object, error) 
 	return Sanitize(o, s.t), nil
 }
 
-// raw returns the body of a response, or its error with the API server's
-// Status (reason and message) when there is one.
-func raw(r rest.Result) ([]byte, error) {
-	if err := r.Error(); err != nil {
-		return nil, err
-	}
-	return r.Raw()
-}
-
 // isExpired reports whether a list failed because its continue token
 // expired.
 func isExpired(err error) bool {
-	return apierrors.IsResourceExpired(err) || apierrors.IsGone(err) ||
-		apierrors.ReasonForError(err) == "" && statusCode(err) == http.StatusGone
-}
-
-func statusCode(err error) int {
-	if s, ok := err.(apierrors.APIStatus); ok {
-		return int(s.Status().Code)
+	if apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return true
 	}
-	return 0
+	s, ok := err.(apierrors.APIStatus)
+	return ok && s.Status().Code == http.StatusGone
 }
 
 // resourcePath is the API path of a resource, in a namespace or not.

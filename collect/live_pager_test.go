@@ -84,6 +84,8 @@ func fakePager(t *testing.T, h http.Handler) *pager {
 	return &pager{client: client, pageSize: 2}
 }
 
+func keepObject(o Object) (Object, error) { return o, nil }
+
 var configMaps = served{t: mustType(ConfigMaps), version: "v1"}
 
 func names(objs []Object) []string {
@@ -98,7 +100,7 @@ func names(objs []Object) []string {
 // result is one complete pass, without the items of the abandoned one.
 func TestPagerRestartsOnExpiredContinue(t *testing.T) {
 	f := &fakeLists{names: []string{"a", "b", "c", "d", "e"}, expire: func(tok string) bool { return tok == "pass1-4" }}
-	objs, err := fakePager(t, f).list(context.Background(), "/api/v1/configmaps", configMaps, false)
+	objs, err := listAll(context.Background(), fakePager(t, f), "/api/v1/configmaps", configMaps, false, keepObject)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +124,7 @@ func TestPagerRestartsOnExpiredContinue(t *testing.T) {
 // A list whose token keeps expiring gives up with a reason.
 func TestPagerGivesUpAfterRestarts(t *testing.T) {
 	f := &fakeLists{names: []string{"a", "b", "c"}, expire: func(string) bool { return true }}
-	_, err := fakePager(t, f).list(context.Background(), "/api/v1/configmaps", configMaps, false)
+	_, err := listAll(context.Background(), fakePager(t, f), "/api/v1/configmaps", configMaps, false, keepObject)
 	if err == nil || !strings.Contains(err.Error(), "continue token expired 4 times") {
 		t.Fatalf("err = %v, want the restarts to be reported", err)
 	}
@@ -136,7 +138,7 @@ func TestPagerGivesUpAfterRestarts(t *testing.T) {
 func TestPagerMetadataOnly(t *testing.T) {
 	f := &fakeLists{names: []string{"a"}, expire: func(string) bool { return false }}
 	secrets := served{t: mustType(Secrets), version: "v1"}
-	_, err := fakePager(t, f).list(context.Background(), "/api/v1/secrets", secrets, true)
+	_, err := listAll(context.Background(), fakePager(t, f), "/api/v1/secrets", secrets, true, keepObject)
 	if err == nil || !strings.Contains(err.Error(), "instead of object metadata only") {
 		t.Fatalf("err = %v, want the full list refused", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -420,5 +421,36 @@ func TestLiveUnusable(t *testing.T) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// A snapshot kept encoded is written exactly as the decoded one.
+func TestLiveEncodedMatchesDecoded(t *testing.T) {
+	c := testcluster.Shared(t)
+	ns := c.Namespace(t, map[string]string{"tilsyn.io/personal-data": "true"})
+	if err := c.Create(context.Background(), configMaps(ns, 30), testcluster.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	opts := collect.LiveOptions{Connection: admin(c), Namespaces: []string{ns}, Now: time.Now()}
+	decoded, err := collect.FromCluster(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded, err := collect.FromClusterEncoded(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	if err := decoded.Encode(&a); err != nil {
+		t.Fatal(err)
+	}
+	if err := encoded.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("encoded snapshot differs from the decoded one:\n%s", cmp.Diff(a.String(), b.String()))
+	}
+	if _, err := collect.FromClusterEncoded(context.Background(), collect.LiveOptions{Connection: admin(c), Namespaces: []string{"nope"}}); err == nil {
+		t.Error("an unknown namespace is not an error")
 	}
 }

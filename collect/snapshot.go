@@ -182,16 +182,6 @@ func identity(o Object) string {
 	return Str(o, "kind") + "\x00" + m.Namespace + "\x00" + m.Name + "\x00" + m.UID
 }
 
-// Encode writes the snapshot as indented JSON. The encoding is canonical:
-// map keys are sorted and lists are in Sort order, so equal snapshots give
-// equal bytes (and equal digests).
-func (s *Snapshot) Encode(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
-	return enc.Encode(s)
-}
-
 // ReadSnapshot loads a snapshot saved by `tilsyn collect`.
 func ReadSnapshot(path string) (*Snapshot, error) {
 	var data []byte

@@ -57,30 +57,39 @@ func runCollect(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	var snap *collect.Snapshot
+	var (
+		encode   func(io.Writer) error
+		coverage []collect.Coverage
+		other    int
+	)
 	if c.Live {
-		snap, err = collectLive(ctx, c.LiveConfig, s, c.Quiet)
+		snap, err := collectLiveEncoded(ctx, c.LiveConfig, s, c.Quiet)
+		if err != nil {
+			return err
+		}
+		encode, coverage = snap.Encode, snap.Coverage()
 	} else {
-		snap, err = collect.FromManifests(collect.ManifestOptions{
+		snap, err := collect.FromManifests(collect.ManifestOptions{
 			Paths: c.Manifests, Stdin: s.In, DefaultNamespace: c.DefaultNamespace,
 			Now: time.Now().UTC().Truncate(time.Second),
 		})
-	}
-	if err != nil {
-		return err
+		if err != nil {
+			return err
+		}
+		encode, coverage, other = snap.Encode, snap.Coverage, len(snap.Other)
 	}
 	if c.Output == "-" {
-		return snap.Encode(s.Out)
+		return encode(s.Out)
 	}
-	if err := report.WriteFile(c.Output, snap.Encode, true); err != nil {
+	if err := report.WriteFile(c.Output, encode, true); err != nil {
 		return err
 	}
 	if !c.Quiet {
-		total := 0
-		for _, cov := range snap.Coverage {
+		total := other
+		for _, cov := range coverage {
 			total += cov.Count
 		}
-		fmt.Fprintf(s.Err, "snapshot written to %s (%d objects)\n", c.Output, total+len(snap.Other))
+		fmt.Fprintf(s.Err, "snapshot written to %s (%d objects)\n", c.Output, total)
 	}
 	return nil
 }

@@ -75,12 +75,41 @@ func checkLive(fs *pflag.FlagSet, l liveConfig, live bool) error {
 // collectLive reads a snapshot from the live cluster, reporting progress on
 // stderr when it is a terminal and quiet is not set.
 func collectLive(ctx context.Context, l liveConfig, s Streams, quiet bool) (*collect.Snapshot, error) {
+	opts, p, err := liveOptions(l, s, quiet)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := collect.FromCluster(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.end(snap.Coverage)
+	return snap, nil
+}
+
+// collectLiveEncoded is collectLive for a snapshot that is only written
+// out: objects are kept encoded, which takes far less memory.
+func collectLiveEncoded(ctx context.Context, l liveConfig, s Streams, quiet bool) (*collect.EncodedSnapshot, error) {
+	opts, p, err := liveOptions(l, s, quiet)
+	if err != nil {
+		return nil, err
+	}
+	snap, err := collect.FromClusterEncoded(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	p.end(snap.Coverage())
+	return snap, nil
+}
+
+// liveOptions connects and sets up progress reporting (nil when silent).
+func liveOptions(l liveConfig, s Streams, quiet bool) (collect.LiveOptions, *progress, error) {
 	conn, err := collect.Connect(collect.ConnectOptions{
 		Kubeconfig: l.Kubeconfig, Context: l.Context, InCluster: l.InCluster,
 		ServiceAccountDir: serviceAccountDir, UserAgent: "tilsyn/" + version.Version,
 	})
 	if err != nil {
-		return nil, err
+		return collect.LiveOptions{}, nil, err
 	}
 	opts := collect.LiveOptions{
 		Connection: conn, Namespaces: l.Namespaces, QPS: l.QPS, Timeout: l.Timeout,
@@ -92,14 +121,7 @@ func collectLive(ctx context.Context, l liveConfig, s Streams, quiet bool) (*col
 		p.begin(conn, l.Namespaces)
 		opts.Progress = p.update
 	}
-	snap, err := collect.FromCluster(ctx, opts)
-	if err != nil {
-		return nil, err
-	}
-	if p != nil {
-		p.end(snap)
-	}
-	return snap, nil
+	return opts, p, nil
 }
 
 // progress prints one line per resource type as it finishes.
@@ -118,7 +140,7 @@ func (p *progress) begin(conn *collect.Connection, namespaces []string) {
 	}
 	scope := "all namespaces"
 	if len(namespaces) > 0 {
-		scope = "namespaces " + strings.Join(namespaces, ", ")
+		scope = "namespaces " + strings.Join(collect.ScopeNamespaces(namespaces), ", ")
 	}
 	fmt.Fprintf(p.w, "Collecting from %s, %s\n", where, scope)
 }
@@ -136,15 +158,18 @@ func (p *progress) update(ev collect.Progress) {
 	}
 }
 
-func (p *progress) end(s *collect.Snapshot) {
+func (p *progress) end(coverage []collect.Coverage) {
+	if p == nil {
+		return
+	}
 	total, missing := 0, 0
-	for _, c := range s.Coverage {
+	for _, c := range coverage {
 		total += c.Count
 		if c.Status != collect.Collected {
 			missing++
 		}
 	}
-	fmt.Fprintf(p.w, "Collected %d objects of %d resource types in %v", total, len(s.Coverage)-missing, time.Since(p.start).Round(10*time.Millisecond))
+	fmt.Fprintf(p.w, "Collected %d objects of %d resource types in %v", total, len(coverage)-missing, time.Since(p.start).Round(10*time.Millisecond))
 	if missing > 0 {
 		fmt.Fprintf(p.w, "; %d types not collected", missing)
 	}

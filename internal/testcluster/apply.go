@@ -31,6 +31,10 @@ type CreateOptions struct {
 	IgnoreExisting bool
 	// Workers is how many objects are created at once; 0 means 8.
 	Workers int
+	// AnyOrder ignores declared creationTimestamps (see Create): the
+	// prerequisites first, then everything else at once, for bulk loads
+	// where age does not matter.
+	AnyOrder bool
 }
 
 // applier creates objects through the dynamic client, mapping kinds to
@@ -87,8 +91,9 @@ func (c *Cluster) Create(ctx context.Context, objs []collect.Object, opts Create
 	if opts.Workers == 0 {
 		opts.Workers = 8
 	}
-	for i, batch := range creationBatches(objs) {
-		if i > 0 && !opts.DryRun {
+	batches := creationBatches(objs, opts.AnyOrder)
+	for i, batch := range batches {
+		if i > 0 && !opts.DryRun && !opts.AnyOrder {
 			// The next batch must get a later creationTimestamp (whole
 			// seconds) than everything before it.
 			now := time.Now()
@@ -102,8 +107,9 @@ func (c *Cluster) Create(ctx context.Context, objs []collect.Object, opts Create
 }
 
 // creationBatches groups objects: prerequisites, then one batch per
-// declared creationTimestamp in ascending order, then the rest.
-func creationBatches(objs []collect.Object) [][]collect.Object {
+// declared creationTimestamp in ascending order, then the rest (with
+// anyOrder, everything but the prerequisites in one batch).
+func creationBatches(objs []collect.Object, anyOrder bool) [][]collect.Object {
 	var first, last []collect.Object
 	byTime := map[string][]collect.Object{}
 	for _, o := range objs {
@@ -112,7 +118,7 @@ func creationBatches(objs []collect.Object) [][]collect.Object {
 		switch {
 		case kind == "CustomResourceDefinition" || kind == "Namespace":
 			first = append(first, o)
-		case ts != "":
+		case ts != "" && !anyOrder:
 			byTime[ts] = append(byTime[ts], o)
 		default:
 			last = append(last, o)
