@@ -13,13 +13,17 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/internal/testcluster"
+	"github.com/tilsyn/tilsyn/mesh"
 )
 
 // The tests of this package share one API server; each keeps to a
@@ -453,4 +457,74 @@ func TestLiveEncodedMatchesDecoded(t *testing.T) {
 	if _, err := collect.FromClusterEncoded(context.Background(), collect.LiveOptions{Connection: admin(c), Namespaces: []string{"nope"}}); err == nil {
 		t.Error("an unknown namespace is not an error")
 	}
+}
+
+// Pods read live are grouped under their top controller through the
+// ownerReferences (and uids) the API server holds: Pod → ReplicaSet →
+// Deployment, Pod → Job → CronJob.
+func TestLivePodsGroupedByController(t *testing.T) {
+	c := testcluster.Shared(t)
+	ctx := context.Background()
+	ns := c.Namespace(t, nil)
+	labels := map[string]string{"app": "api"}
+	tmpl := corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "registry.example/api:1"}}}}
+	owner := func(kind, name string, uid types.UID) []metav1.OwnerReference {
+		yes := true
+		apiVersion := "apps/v1"
+		if kind == "Job" || kind == "CronJob" {
+			apiVersion = "batch/v1"
+		}
+		return []metav1.OwnerReference{{APIVersion: apiVersion, Kind: kind, Name: name, UID: uid, Controller: &yes}}
+	}
+	apps, batch, core := c.Admin().AppsV1(), c.Admin().BatchV1(), c.Admin().CoreV1()
+	dep, err := apps.Deployments(ns).Create(ctx, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "api"},
+		Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := apps.ReplicaSets(ns).Create(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "api-7d9f", OwnerReferences: owner("Deployment", "api", dep.UID)},
+		Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}, Template: tmpl}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cj, err := batch.CronJobs(ns).Create(ctx, &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: "export"},
+		Spec: batchv1.CronJobSpec{Schedule: "0 2 * * *", JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{Template: jobTemplate(tmpl)}}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job, err := batch.Jobs(ns).Create(ctx, &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "export-1", OwnerReferences: owner("CronJob", "export", cj.UID)},
+		Spec: batchv1.JobSpec{Template: jobTemplate(tmpl)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range [][]metav1.OwnerReference{owner("ReplicaSet", rs.Name, rs.UID), owner("ReplicaSet", rs.Name, rs.UID), owner("Job", job.Name, job.UID)} {
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pod-%d", i), Labels: labels, OwnerReferences: o}, Spec: tmpl.Spec}
+		if o[0].Kind == "Job" {
+			pod.Spec = jobTemplate(tmpl).Spec
+		}
+		if _, err := core.Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := liveCollect(t, collect.LiveOptions{Connection: admin(c), Namespaces: []string{ns}})
+	res, err := mesh.Resolve(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, w := range res.Workloads {
+		if w.Namespace == ns {
+			got[w.Kind+"/"+w.Name] = w.Pods
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"Deployment/api": 2, "CronJob/export": 1}, got); diff != "" {
+		t.Errorf("workloads and their pods (-want +got):\n%s", diff)
+	}
+}
+
+func jobTemplate(t corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	t = *t.DeepCopy()
+	t.Spec.RestartPolicy = corev1.RestartPolicyNever
+	return t
 }
