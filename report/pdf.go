@@ -30,10 +30,17 @@ type PDFOptions struct {
 	// MaxRows is how many rows a table lists before it is aggregated by
 	// namespace (the JSON always has every row); 0 means DefaultMaxRows.
 	MaxRows int
+	// MaxGroups is how many namespaces an aggregated table lists, those
+	// with the most rows; the others are summed in one row. 0 means
+	// DefaultMaxGroups.
+	MaxGroups int
 }
 
-// DefaultMaxRows is the row limit of PDF tables.
-const DefaultMaxRows = 200
+// Defaults of PDFOptions.
+const (
+	DefaultMaxRows   = 200
+	DefaultMaxGroups = 50
+)
 
 // Page geometry, in millimetres (A4 portrait).
 const (
@@ -70,8 +77,9 @@ var (
 // doc is a PDF report being rendered.
 type doc struct {
 	pdf     *fpdf.Fpdf
-	r       *Report
-	maxRows int
+	r         *Report
+	maxRows   int
+	maxGroups int
 }
 
 // The top-level sections, in order; each starts on a new page. The cover
@@ -125,9 +133,12 @@ func WritePDF(w io.Writer, r *Report, opts PDFOptions) error {
 }
 
 func newDoc(r *Report, opts PDFOptions) *doc {
-	d := &doc{r: r, maxRows: opts.MaxRows}
+	d := &doc{r: r, maxRows: opts.MaxRows, maxGroups: opts.MaxGroups}
 	if d.maxRows <= 0 {
 		d.maxRows = DefaultMaxRows
+	}
+	if d.maxGroups <= 0 {
+		d.maxGroups = DefaultMaxGroups
 	}
 	p := fpdf.New("P", "mm", "A4", "")
 	d.pdf = p
@@ -145,6 +156,7 @@ func newDoc(r *Report, opts PDFOptions) *doc {
 	p.AddUTF8FontFromBytes(sans, "B", fontSansBold)
 	p.AddUTF8FontFromBytes(mono, "", fontMono)
 	p.SetMargins(marginX, marginTop, marginX)
+	p.SetCellMargin(0) // text starts where the tables' and paragraphs' edges are
 	p.SetAutoPageBreak(true, marginBottom)
 	p.AliasNbPages("{nb}")
 	p.SetHeaderFuncMode(d.header, true)
@@ -315,19 +327,31 @@ func (d *doc) keyValues(labelW float64, kv [][2]string) {
 	for _, e := range kv {
 		d.font(sans, "", 9, colText)
 		lines := d.wrap(clean(e[1]), contentW-labelW)
-		d.ensure(float64(len(lines)) * 4.6)
+		d.ensure(float64(min(len(lines), 3)) * 4.6)
 		y := p.GetY()
 		d.font(sans, "B", 9, colMuted)
 		p.SetXY(marginX, y)
 		p.CellFormat(labelW, 4.6, e[0], "", 0, "L", false, 0, "")
 		d.font(sans, "", 9, colText)
-		for i, l := range lines {
-			p.SetXY(marginX+labelW, y+float64(i)*4.6)
-			p.CellFormat(contentW-labelW, 4.6, l, "", 0, "L", false, 0, "")
-		}
-		p.SetXY(marginX, y+float64(max(1, len(lines)))*4.6)
+		d.flow(marginX+labelW, y, contentW-labelW, 4.6, lines)
 	}
 	p.Ln(1.5)
+}
+
+// flow writes lines from (x, y) down, continuing on a new page when one
+// fills, and leaves the cursor at the left margin below them.
+func (d *doc) flow(x, y, w, lh float64, lines []string) {
+	p := d.pdf
+	for _, l := range lines {
+		if y+lh > pageH-marginBottom {
+			p.AddPage() // restores the font and colours after the header
+			y = p.GetY()
+		}
+		p.SetXY(x, y)
+		p.CellFormat(w, lh, l, "", 0, "L", false, 0, "")
+		y += lh
+	}
+	p.SetXY(marginX, y)
 }
 
 // badge draws a coloured label at the current position and moves right.

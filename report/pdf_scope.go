@@ -8,6 +8,9 @@ import (
 	"github.com/tilsyn/tilsyn/evaluate"
 )
 
+// maxListed is how many names a list in running text shows.
+const maxListed = 60
+
 // scopeAndMethod is section 1: how the audit was done, which namespaces
 // were treated as processing personal data, and what was collected.
 func (d *doc) scopeAndMethod() {
@@ -26,7 +29,10 @@ func (d *doc) scopeAndMethod() {
 	pd := r.Scope.PersonalData
 	d.para(pd.Statement)
 	ns := "none"
-	if len(pd.Namespaces) > 0 {
+	if n := len(pd.Namespaces); n > maxListed {
+		ns = strings.Join(pd.Namespaces[:maxListed], ", ") +
+			fmt.Sprintf(" … and %d more (scope.personalData.namespaces in the JSON report lists them all)", n-maxListed)
+	} else if n > 0 {
 		ns = strings.Join(pd.Namespaces, ", ")
 	}
 	d.keyValues(42, [][2]string{
@@ -127,13 +133,10 @@ func (d *doc) bullet(text string) {
 	p := d.pdf
 	d.font(sans, "", 9, colText)
 	lines := d.wrap(clean(text), contentW-6)
-	d.ensure(float64(len(lines)) * 4.4)
+	d.ensure(float64(min(len(lines), 3)) * 4.4)
 	y := p.GetY()
 	p.SetXY(marginX+1.5, y)
 	p.CellFormat(4, 4.4, "•", "", 0, "L", false, 0, "")
-	for i, l := range lines {
-		p.SetXY(marginX+6, y+float64(i)*4.4)
-		p.CellFormat(contentW-6, 4.4, l, "", 0, "L", false, 0, "")
-	}
-	p.SetXY(marginX, y+float64(len(lines))*4.4+0.6)
+	d.flow(marginX+6, y, contentW-6, 4.4, lines)
+	p.SetY(p.GetY() + 0.6)
 }

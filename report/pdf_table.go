@@ -148,8 +148,9 @@ func (d *doc) columnWidths(t table) []float64 {
 	}
 	avail := contentW - float64(n)*2*tablePadX
 	for c := range n {
+		// A column of long prose should not starve the others.
 		minW[c] = min(minW[c], avail*0.4)
-		natW[c] = max(natW[c], minW[c])
+		natW[c] = max(min(natW[c], avail*0.45), minW[c])
 	}
 	return shareWidths(minW, natW, avail, tablePadX)
 }
@@ -199,12 +200,24 @@ func shareWidths(minW, natW []float64, avail, pad float64) []float64 {
 			w[c] = avail * minW[c] / totalOf(minW)
 		case fixed[c]:
 			w[c] = natW[c]
+		case sumNat-sumMin < 1e-9: // nothing wraps: share the rest evenly
+			w[c] = minW[c] + (rem-sumMin)/float64(n-countTrue(fixed))
 		default:
 			w[c] = minW[c] + (rem-sumMin)*(natW[c]-minW[c])/(sumNat-sumMin)
 		}
 		w[c] += 2 * pad
 	}
 	return w
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 func totalOf(xs []float64) float64 {
@@ -362,9 +375,9 @@ func (d *doc) evidence(t evidenceTable) {
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].key < groups[j].key })
 	shown, rest := groups, []*agg(nil)
-	if len(groups) > d.maxRows {
+	if len(groups) > d.maxGroups {
 		sort.SliceStable(shown, func(i, j int) bool { return shown[i].rows > shown[j].rows })
-		shown, rest = groups[:d.maxRows], groups[d.maxRows:]
+		shown, rest = groups[:d.maxGroups], groups[d.maxGroups:]
 	}
 	note := fmt.Sprintf("%s in %d %ss: more than the %d this document lists, so they are aggregated by %s",
 		plural(len(t.rows), t.noun), len(groups), strings.ToLower(t.groupHeader), d.maxRows, strings.ToLower(t.groupHeader))
