@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	_ "embed" // the PDF fonts
 	"fmt"
 	"io"
@@ -152,9 +153,12 @@ func newDoc(r *Report, opts PDFOptions) *doc {
 	p.SetCreator("tilsyn "+r.Metadata.ToolVersion, true)
 	p.SetProducer("tilsyn "+r.Metadata.ToolVersion, true)
 	p.SetLang("en")
-	p.AddUTF8FontFromBytes(sans, "", fontSans)
-	p.AddUTF8FontFromBytes(sans, "B", fontSansBold)
-	p.AddUTF8FontFromBytes(mono, "", fontMono)
+	// fpdf writes into the font bytes while it subsets composite glyphs
+	// (å, é, ...): every document gets its own copy, or one document's
+	// glyphs would change the next one's bytes.
+	p.AddUTF8FontFromBytes(sans, "", bytes.Clone(fontSans))
+	p.AddUTF8FontFromBytes(sans, "B", bytes.Clone(fontSansBold))
+	p.AddUTF8FontFromBytes(mono, "", bytes.Clone(fontMono))
 	p.SetMargins(marginX, marginTop, marginX)
 	p.SetCellMargin(0) // text starts where the tables' and paragraphs' edges are
 	p.SetAutoPageBreak(true, marginBottom)
@@ -391,14 +395,6 @@ func shortDigest(s string) string {
 		return s[:16] + "…"
 	}
 	return s
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 // clean makes text safe to lay out: tabs become spaces, carriage returns
