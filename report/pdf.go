@@ -77,7 +77,7 @@ var (
 
 // doc is a PDF report being rendered.
 type doc struct {
-	pdf     *fpdf.Fpdf
+	pdf       *fpdf.Fpdf
 	r         *Report
 	maxRows   int
 	maxGroups int
