@@ -86,7 +86,7 @@ func DecodeJSON(name string, data []byte) (*Report, error) {
 		return nil, fmt.Errorf("report %s: not a tilsyn report: %w", name, err)
 	}
 	if r.APIVersion != APIVersion || r.Kind != Kind {
-		return nil, fmt.Errorf("report %s: apiVersion %q kind %q, want %s %s", name, r.APIVersion, r.Kind, APIVersion, Kind)
+		return nil, fmt.Errorf("report %s: not a tilsyn report: apiVersion %q kind %q, want %s %s", name, r.APIVersion, r.Kind, APIVersion, Kind)
 	}
 	return &r, nil
 }

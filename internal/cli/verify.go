@@ -230,7 +230,13 @@ func (v *verifier) checkSnapshot(ctx context.Context, c verifyConfig, rep *repor
 		v.fail("snapshot digest: %s hashes to %s, the report records %s: it is not the audited state", path, digest, in.SnapshotSHA256)
 		return nil
 	}
-	v.ok("snapshot digest: %s matches integrity.snapshotSHA256", path)
+	// The digest covers the canonical encoding, which is what tilsyn
+	// writes; a file with the same content in other bytes was edited.
+	if sum := sha256.Sum256(snapData); hex.EncodeToString(sum[:]) != digest {
+		v.fail("snapshot bytes: %s holds the audited state but is not the file tilsyn wrote (it was re-formatted or edited)", path)
+	} else {
+		v.ok("snapshot digest: %s matches integrity.snapshotSHA256", path)
+	}
 
 	profName := c.Profile
 	if profName == "" {
