@@ -91,6 +91,24 @@ func DecodeJSON(name string, data []byte) (*Report, error) {
 	return &r, nil
 }
 
+// Identify checks, without decoding the whole document, that data starts
+// as a report written by WriteJSON does: apiVersion, then kind.
+func Identify(name string, data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var head [5]any
+	for i := range head {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("report %s: not a tilsyn report: %w", name, err)
+		}
+		head[i] = tok
+	}
+	if head[0] != json.Delim('{') || head[1] != "apiVersion" || head[2] != APIVersion || head[3] != "kind" || head[4] != Kind {
+		return fmt.Errorf("report %s: not a tilsyn report: it does not start with apiVersion %s, kind %s", name, APIVersion, Kind)
+	}
+	return nil
+}
+
 // ReadJSON loads a report written by WriteJSON.
 func ReadJSON(path string) (*Report, error) {
 	data, err := os.ReadFile(path)

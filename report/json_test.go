@@ -88,3 +88,18 @@ func TestDecodeJSONRejectsOtherDocuments(t *testing.T) {
 		t.Error("BodyDigest of a report without a digest did not fail")
 	}
 }
+
+func TestIdentify(t *testing.T) {
+	data, err := Marshal(norwegianReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Identify("r.json", data); err != nil {
+		t.Errorf("a report: %v", err)
+	}
+	for _, doc := range []string{``, `[]`, `{"kind": "AuditReport", "apiVersion": "tilsyn.io/v1"}`, `{"apiVersion": "tilsyn.io/v1", "kind": "Snapshot"}`} {
+		if err := Identify("x.json", []byte(doc)); err == nil || !strings.Contains(err.Error(), "not a tilsyn report") {
+			t.Errorf("Identify(%q) = %v", doc, err)
+		}
+	}
+}

@@ -111,8 +111,8 @@ func runVerify(ctx context.Context, s Streams, args []string) error {
 	recorded, computed, err := report.BodyDigest(data)
 	switch {
 	case err != nil:
-		if _, derr := report.DecodeJSON(c.Report, data); derr != nil {
-			return derr
+		if ierr := report.Identify(c.Report, data); ierr != nil {
+			return ierr // not a report at all
 		}
 		v.fail("report digest: %s: %v", c.Report, err)
 	case recorded == computed:
@@ -121,6 +121,20 @@ func runVerify(ctx context.Context, s Streams, args []string) error {
 		v.fail("report digest: %s records %s but its bytes hash to %s: the report was modified after it was written", c.Report, recorded, computed)
 	}
 	v.checkSignature(c.Report, data, key)
+	if err := report.Identify(c.Report, data); err != nil {
+		if len(v.failed) == 0 {
+			return err
+		}
+		v.fail("%v", err) // modified so much it no longer reads as a report
+		return v.result()
+	}
+
+	// The other checks need the report decoded, which for a large report
+	// costs more than everything above: only decode it when they run.
+	pdf, snap := v.pdfPath(c), v.snapshotPath(c)
+	if pdf == "" && snap == "" {
+		return v.result()
+	}
 	rep, err := report.DecodeJSON(c.Report, data)
 	if err != nil {
 		if len(v.failed) > 0 {
@@ -128,13 +142,44 @@ func runVerify(ctx context.Context, s Streams, args []string) error {
 		}
 		return err
 	}
-	if err := v.checkPDF(c, rep, key); err != nil {
-		return err
+	if pdf != "" {
+		if err := v.checkPDF(c, pdf, rep, key); err != nil {
+			return err
+		}
 	}
-	if err := v.checkSnapshot(ctx, c, rep, data); err != nil {
-		return err
+	if snap != "" {
+		if err := v.checkSnapshot(ctx, c, snap, rep, data); err != nil {
+			return err
+		}
 	}
 	return v.result()
+}
+
+// pdfPath is the PDF to check: --pdf, or the one beside the report.
+func (v *verifier) pdfPath(c verifyConfig) string {
+	if c.PDF != "" {
+		return c.PDF
+	}
+	path := strings.TrimSuffix(c.Report, filepath.Ext(c.Report)) + ".pdf"
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		v.skip("PDF: none beside the report (%s)", path)
+		return ""
+	}
+	return path
+}
+
+// snapshotPath is the snapshot to re-evaluate: --snapshot, or the one
+// beside the report.
+func (v *verifier) snapshotPath(c verifyConfig) string {
+	if c.Snapshot != "" {
+		return c.Snapshot
+	}
+	path := filepath.Join(filepath.Dir(c.Report), SnapshotName)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		v.skip("snapshot: none given and no %s beside the report; the evaluation was not re-run", SnapshotName)
+		return ""
+	}
+	return path
 }
 
 func (v *verifier) result() error {
@@ -172,15 +217,7 @@ func (v *verifier) checkSignature(path string, data []byte, key ed25519.PublicKe
 }
 
 // checkPDF checks the PDF's signature and that it renders from the report.
-func (v *verifier) checkPDF(c verifyConfig, rep *report.Report, key ed25519.PublicKey) error {
-	path := c.PDF
-	if path == "" {
-		path = strings.TrimSuffix(c.Report, filepath.Ext(c.Report)) + ".pdf"
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			v.skip("PDF: none beside the report (%s)", path)
-			return nil
-		}
-	}
+func (v *verifier) checkPDF(c verifyConfig, path string, rep *report.Report, key ed25519.PublicKey) error {
 	pdf, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("PDF: %w", err)
@@ -203,15 +240,7 @@ func (v *verifier) checkPDF(c verifyConfig, rep *report.Report, key ed25519.Publ
 }
 
 // checkSnapshot checks the snapshot digest and re-runs the evaluation.
-func (v *verifier) checkSnapshot(ctx context.Context, c verifyConfig, rep *report.Report, data []byte) error {
-	path := c.Snapshot
-	if path == "" {
-		path = filepath.Join(filepath.Dir(c.Report), SnapshotName)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			v.skip("snapshot: none given and no %s beside the report; the evaluation was not re-run", SnapshotName)
-			return nil
-		}
-	}
+func (v *verifier) checkSnapshot(ctx context.Context, c verifyConfig, path string, rep *report.Report, data []byte) error {
 	snapData, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("snapshot: %w", err)
