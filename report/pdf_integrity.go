@@ -11,7 +11,7 @@ func (d *doc) integrityPage() {
 		columns: []column{{header: "Digest"}, {header: "SHA-256", mono: true}, {header: "Covers"}},
 		rows: [][]string{
 			{"Snapshot", in.SnapshotSHA256, "The canonical JSON of the collected cluster state (sorted keys and objects), as 'tilsyn collect' and 'tilsyn audit --save-snapshot' write it (tilsyn-snapshot.json)."},
-			{"Policy bundle", in.PolicySHA256, "Every policy file, built-in then --policy, in order: its name, its length in bytes (decimal) and its content, each followed by a zero byte."},
+			{"Policy bundle", in.PolicySHA256, "Every policy file (not the tests), built-in then --policy directories, in order: its name, its length in bytes (decimal) and its content, each followed by a zero byte."},
 			{"Profile", in.ProfileSHA256, "The canonical JSON of the effective profile \"" + d.r.Metadata.Profile + "\" (after 'extends')."},
 			{"JSON report", in.ReportSHA256, "The JSON report's bytes with the value of integrity.reportSHA256 left empty. It changes when any byte of the report does."},
 		},
