@@ -37,13 +37,14 @@ func Marshal(r *Report) ([]byte, error) {
 	}
 	sum := sha256.Sum256(data)
 	digest := hex.EncodeToString(sum[:])
+	// Insert the digest in place: a large report is not copied again.
 	at += len(digestKey)
-	out := make([]byte, 0, len(data)+len(digest))
-	out = append(out, data[:at]...)
-	out = append(out, digest...)
-	out = append(out, data[at:]...)
+	n := len(data)
+	data = append(data, digest...)
+	copy(data[at+len(digest):], data[at:n])
+	copy(data[at:], digest)
 	r.Integrity.ReportSHA256 = digest
-	return out, nil
+	return data, nil
 }
 
 // WriteJSON writes the sealed report (see Marshal).
