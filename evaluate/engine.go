@@ -37,7 +37,10 @@ type Options struct {
 
 // Engine holds compiled, prepared policies. It is safe for concurrent use.
 type Engine struct {
-	controls      []*Control
+	controls []*Control
+	// uses says which parts of input.resources the policies read, so
+	// only those are converted to OPA values.
+	uses          inputUse
 	prepared      []rego.PreparedEvalQuery
 	profile       *profile.Profile
 	policyDigest  string
@@ -76,7 +79,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
-	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs)}
+	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs), uses: inputUses(mods)}
 	sum := sha256.Sum256(opts.ProfileJSON)
 	e.profileDigest = hex.EncodeToString(sum[:])
 	for _, c := range controls {
@@ -185,7 +188,7 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 		return nil, err
 	}
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
-	input, err := buildInput(s, m, scope, now)
+	input, err := buildInput(s, m, scope, now, e.uses)
 	if err != nil {
 		return nil, err
 	}

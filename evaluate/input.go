@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -114,18 +116,17 @@ type scopeFacts struct {
 //	input.facts             derived facts (mesh config, scope, workloads,
 //	                        mTLS inventory, PeerAuthentication and
 //	                        DestinationRule facts)
-func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time) (ast.Value, error) {
-	resources := make(map[string]any, len(s.Resources))
-	for key, objs := range s.Resources {
-		l := make([]any, len(objs))
-		for i, o := range objs {
-			l[i] = o
-		}
-		resources[key] = l
+func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time, uses inputUse) (ast.Value, error) {
+	resources, err := resourcesValue(s, uses)
+	if err != nil {
+		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	other := make([]any, len(s.Other))
-	for i, o := range s.Other {
-		other[i] = o
+	other := []any{}
+	if uses.all || uses.other {
+		other = make([]any, len(s.Other))
+		for i, o := range s.Other {
+			other[i] = o
+		}
 	}
 	coverage := make(map[string]any, len(s.Coverage))
 	for _, c := range s.Coverage {
@@ -139,11 +140,12 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time)
 	if s.Metadata.Cluster != nil {
 		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
 	}
-	in := map[string]any{"resources": resources, "other": other, "coverage": coverage, "meta": meta}
-	v, err := ast.InterfaceToValue(in)
+	v, err := ast.InterfaceToValue(map[string]any{"other": other, "coverage": coverage, "meta": meta})
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
+	obj := v.(ast.Object)
+	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
 	f := facts{
 		Mesh:               meshFacts{Config: m.Config, Injector: m.Injector},
 		Scope:              scopeFacts{Scope: scope, InScope: map[string]bool{}},
@@ -163,7 +165,117 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("facts"), ast.NewTerm(fv))
 	return obj, nil
+}
+
+// resourcesValue converts the snapshot's objects to one OPA object keyed by
+// resource type, converting objects concurrently: this is the largest part
+// of the input by far.
+func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
+	type item struct {
+		key string
+		i   int
+	}
+	keys := make([]string, 0, len(s.Resources))
+	for key := range s.Resources {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	terms := make(map[string][]*ast.Term, len(keys))
+	for _, key := range keys {
+		if uses.all || uses.resources[key] {
+			terms[key] = make([]*ast.Term, len(s.Resources[key]))
+		} else {
+			terms[key] = []*ast.Term{}
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	var firstErr error
+	var mu sync.Mutex
+	const chunk = 256
+	next := make(chan item, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range next {
+				objs, out := s.Resources[it.key], terms[it.key]
+				for j := it.i; j < len(out) && j < it.i+chunk; j++ {
+					v, err := ast.InterfaceToValue(objs[j])
+					if err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = fmt.Errorf("%s[%d]: %w", it.key, j, err)
+						}
+						mu.Unlock()
+						continue
+					}
+					out[j] = ast.NewTerm(v)
+				}
+			}
+		}()
+	}
+	for _, key := range keys {
+		for i := 0; i < len(terms[key]); i += chunk {
+			next <- item{key, i}
+		}
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	obj := ast.NewObject()
+	for _, key := range keys {
+		obj.Insert(ast.StringTerm(key), ast.ArrayTerm(terms[key]...))
+	}
+	return obj, nil
+}
+
+// inputUse records which parts of the input the policies read.
+type inputUse struct {
+	all       bool            // some rule reads input.resources (or input) as a whole or by a variable key
+	resources map[string]bool // input.resources.<key> read by some rule
+	other     bool            // input.other read by some rule
+}
+
+// inputUses inspects every reference to input in the compiled policies.
+// Lists no rule can reach are left out of the input: they would cost time
+// and memory to convert and could not change any result. A reference whose
+// key is not a constant (input.resources[k], or input passed whole) keeps
+// everything.
+func inputUses(mods map[string]*ast.Module) inputUse {
+	u := inputUse{resources: map[string]bool{}}
+	for _, m := range mods {
+		ast.WalkRefs(m, func(r ast.Ref) bool {
+			if !r.HasPrefix(ast.InputRootRef) {
+				return false
+			}
+			if len(r) == 1 {
+				u.all = true
+				return false
+			}
+			if _, ok := r[1].Value.(ast.String); !ok {
+				u.all = true
+				return false
+			}
+			switch {
+			case r[1].Equal(ast.StringTerm("other")):
+				u.other = true
+			case !r[1].Equal(ast.StringTerm("resources")):
+			case len(r) == 2:
+				u.all = true
+			default:
+				if key, ok := r[2].Value.(ast.String); ok {
+					u.resources[string(key)] = true
+				} else {
+					u.all = true
+				}
+			}
+			return false
+		})
+	}
+	return u
 }
