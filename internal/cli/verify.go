@@ -234,7 +234,7 @@ func (v *verifier) checkPDF(c verifyConfig, path string, rep *report.Report, key
 	if bytes.Equal(again.Bytes(), pdf) {
 		v.ok("PDF content: %s is the rendering of the report", path)
 	} else {
-		v.fail("PDF content: %s is not the rendering of %s: one of them was modified or they come from different audits", path, c.Report)
+		v.fail("PDF content: %s is not the rendering of %s: one of them was modified, or they come from different audits or tilsyn builds", path, c.Report)
 	}
 	return nil
 }
