@@ -52,7 +52,7 @@ lint: ## gofmt and go vet
 golden: ## rewrite golden files after an intended change
 	$(GO) test ./... -run Golden -update
 
-bench: ## pipeline benchmarks on the synthetic 70,000-object cluster (1x, 2x, 4x)
+bench: ## pipeline (1x, 2x, 4x the 70,000-object cluster), PDF and signing benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
 
 clean: ## remove build output and evidence
