@@ -111,6 +111,10 @@ type Integrity struct {
 	PolicySHA256 string `json:"policySHA256"`
 	// ProfileSHA256 is the SHA-256 of the effective profile's canonical JSON.
 	ProfileSHA256 string `json:"profileSHA256"`
+	// ReportSHA256 is the SHA-256 of this report's JSON as WriteJSON writes
+	// it, with this field's value empty (see Marshal). It must stay the
+	// last field of the last member of Report.
+	ReportSHA256 string `json:"reportSHA256"`
 }
 
 // Options are the report facts that do not come from the results.

@@ -231,7 +231,7 @@ func TestParseAuditFlags(t *testing.T) {
 		{name: "defaults in a pipe", args: []string{"-f", "x"},
 			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json"}, Out: "-", FailOn: "low"}},
 		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
-			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json", "text"}, Out: "out", FailOn: "high", Now: now}},
+			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now}},
 		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},
 		{name: "unknown format", args: []string{"-f", "x", "--format", "xml"}, wantErr: `--format "xml"`},
 		{name: "both inputs", args: []string{"-f", "x", "--snapshot", "s"}, wantErr: "not both"},
