@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"sigs.k8s.io/yaml"
 )
 
 // ManifestOptions configures a collection from manifest files.
@@ -315,14 +313,8 @@ func decodeDocument(d document) ([]Object, error) {
 			}
 		}
 	} else {
-		js, err := yaml.YAMLToJSON(d.data)
+		v, err := decodeYAML(d.data)
 		if err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(js))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("invalid YAML: %w", err)
 		}
 		if v == nil {
@@ -371,7 +363,11 @@ func expandList(o Object) ([]Object, error) {
 		if Str(m, "apiVersion") == "" || Str(m, "kind") == "" {
 			return nil, fmt.Errorf("%s item %d: object has no %s", kind, i, missing(Str(m, "apiVersion"), Str(m, "kind")))
 		}
-		out = append(out, m)
+		nested, err := expandList(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s item %d: %w", kind, i, err)
+		}
+		out = append(out, nested...)
 	}
 	return out, nil
 }
