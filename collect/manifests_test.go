@@ -250,3 +250,43 @@ func TestDecodeSnapshotRejects(t *testing.T) {
 		t.Error("a type the snapshot does not record must not count as collected")
 	}
 }
+
+func TestJSONStreamSplitsPerValue(t *testing.T) {
+	text := "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}\n" +
+		"{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"b\",\"annotations\":{\"note\":\"a } brace and \\\" quote\"}}}\n" +
+		"[{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"c\"}}]\n"
+	docs := splitJSON("x.json", []byte(text))
+	if len(docs) != 3 || docs[1].line != 2 || docs[2].index != 3 {
+		t.Fatalf("documents = %+v", docs)
+	}
+	s, err := fromString(t, text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(s, Namespaces); len(got) != 3 {
+		t.Errorf("namespaces = %v", got)
+	}
+	// A broken stream is one document, so the decoder names the problem.
+	_, err = fromString(t, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"a\"}}\n{\"kind\": ]\n")
+	if err == nil || !strings.Contains(err.Error(), "document 2 (line 2): invalid JSON") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// Infrastructure types with no objects in the manifests are absent, not
+// collected: the manifests cannot prove the cluster has none.
+func TestInfrastructureAbsentFromManifests(t *testing.T) {
+	s, err := fromString(t, "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]CoverageStatus{Nodes: Absent, PersistentVolumes: Absent, StorageClasses: Collected, PeerAuthentications: Collected, Pods: Collected} {
+		c, _ := s.CoverageOf(key)
+		if c.Status != want {
+			t.Errorf("%s: %s, want %s", key, c.Status, want)
+		}
+	}
+	if c, _ := s.CoverageOf(Nodes); !strings.Contains(c.Reason, "no Node objects in the manifests") {
+		t.Errorf("reason = %q", c.Reason)
+	}
+}
