@@ -5,6 +5,7 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
@@ -237,4 +238,28 @@ func (r *Report) FailsAt(severity string) bool {
 		}
 	}
 	return false
+}
+
+// Evaluate evaluates a snapshot at now and builds its report. The snapshot
+// digest does not depend on the evaluation, so both are computed at once.
+func Evaluate(ctx context.Context, e *evaluate.Engine, s *collect.Snapshot, now time.Time, opts Options) (*Report, error) {
+	type digestResult struct {
+		digest string
+		err    error
+	}
+	digest := make(chan digestResult, 1)
+	go func() {
+		d, err := SnapshotDigest(s)
+		digest <- digestResult{d, err}
+	}()
+	res, err := e.Evaluate(ctx, s, now)
+	d := <-digest
+	if err != nil {
+		return nil, err
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	opts.SnapshotDigest = d.digest
+	return Build(s, res, opts)
 }

@@ -174,26 +174,7 @@ func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *r
 
 // evaluateSnapshot evaluates a snapshot at now and builds its report.
 func evaluateSnapshot(ctx context.Context, engine *evaluate.Engine, snap *collect.Snapshot, now time.Time) (*report.Report, error) {
-	// The snapshot digest is independent of the evaluation: compute both at once.
-	digest := make(chan digestResult, 1)
-	go func() {
-		d, err := report.SnapshotDigest(snap)
-		digest <- digestResult{d, err}
-	}()
-	res, err := engine.Evaluate(ctx, snap, now)
-	if err != nil {
-		return nil, err
-	}
-	d := <-digest
-	if d.err != nil {
-		return nil, d.err
-	}
-	return report.Build(snap, res, report.Options{ToolVersion: version.Version, SnapshotDigest: d.digest})
-}
-
-type digestResult struct {
-	digest string
-	err    error
+	return report.Evaluate(ctx, engine, snap, now, report.Options{ToolVersion: version.Version})
 }
 
 func loadSnapshot(c auditConfig, s Streams) (*collect.Snapshot, error) {
