@@ -11,7 +11,10 @@ LDFLAGS := -X $(PKG)/internal/version.Version=$(VERSION)
 include hack/tools/tools.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo test test-unit lint golden bench bench-live clean
+.PHONY: help build demo pdf-preview pdftools test test-unit lint golden bench bench-live clean
+
+# pdftotext and pdftoppm (Debian poppler-utils) read the PDF report in tests.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,10 +27,21 @@ demo: build ## audit the bundled sample cluster; evidence in out/
 	if [ $$rc -eq 2 ]; then exit 2; fi; \
 	echo "(tilsyn exited $$rc: the nordic-fintech sample is non-compliant on purpose)"
 
-test: lint tools ## everything: format, vet, unit, Rego, golden and real-apiserver tests
+pdf-preview: build pdftools ## render the demo PDF's first pages to PNG in out/preview/
+	@$(BIN) audit -f testdata/examples/nordic-fintech --out out --force --format json,pdf -q; rc=$$?; \
+	if [ $$rc -eq 2 ]; then exit 2; fi
+	@rm -rf out/preview && mkdir -p out/preview
+	pdftoppm -r 80 -png -f 1 -l 8 out/tilsyn-report.pdf out/preview/page
+	@ls out/preview/*.png
+
+pdftools: ## install pdftotext and pdftoppm (poppler-utils) when missing
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || \
+	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils >/dev/null; }
+
+test: lint tools pdftools ## everything: format, vet, unit, Rego, golden and real-apiserver tests
 	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) KUBECTL=$(KUBECTL) $(GO) test -count=1 ./...
 
-test-unit: ## the fast tests only (no real apiserver needed)
+test-unit: pdftools ## the fast tests only (no real apiserver needed)
 	$(GO) test -short ./...
 
 lint: ## gofmt and go vet
@@ -38,7 +52,7 @@ lint: ## gofmt and go vet
 golden: ## rewrite golden files after an intended change
 	$(GO) test ./... -run Golden -update
 
-bench: ## pipeline benchmarks on the synthetic 70,000-object cluster (1x, 2x, 4x)
+bench: ## pipeline (1x, 2x, 4x the 70,000-object cluster), PDF and signing benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
 
 bench-live: build tools ## tilsyn collect vs kubectl get on a real API server holding 20,000 objects

@@ -3,6 +3,7 @@ module github.com/tilsyn/tilsyn
 go 1.26.8
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	github.com/agnivade/levenshtein v1.2.1
 	github.com/google/go-cmp v0.7.0
 	github.com/open-policy-agent/opa v1.22.2

@@ -4,163 +4,257 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
-	"sort"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
 )
 
-// Encode writes the snapshot as indented JSON. The encoding is canonical:
-// map keys are sorted and lists are in Sort order, so equal snapshots give
-// equal bytes (and equal digests). It is what encoding/json writes with
-// SetIndent("", " ") and SetEscapeHTML(false), produced one object at a
-// time so that no encoding of the whole snapshot is held in memory.
+// Encode writes the snapshot's canonical encoding: compact JSON with object
+// keys sorted and lists in Sort order, byte for byte what encoding/json
+// (HTML escaping off) would write, followed by a newline. Equal snapshots
+// give equal bytes, and the report's snapshot digest is the SHA-256 of
+// these bytes. Objects are written without reflection: a snapshot of a
+// large cluster is a hundred megabytes of them.
 func (s *Snapshot) Encode(w io.Writer) error {
 	return s.encode(w, nil)
 }
 
-// rawObject is one object kept as its canonical encoding (compact JSON,
-// sorted keys, HTML not escaped) with its sort key and name.
+// rawObject is one object kept as its canonical encoding, with its sort
+// key and name (see FromClusterEncoded).
 type rawObject struct {
 	id   string // identity(o)
 	name string
 	data []byte
 }
 
+// toRaw encodes one object as Encode writes it.
 func toRaw(o Object) (rawObject, error) {
-	data, err := marshal(o)
-	return rawObject{id: identity(o), name: Meta(o).Name, data: data}, err
-}
-
-// marshal encodes v compactly as Encode does: sorted keys, no HTML escaping.
-func marshal(v any) ([]byte, error) {
 	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+	e := &encoder{w: &b}
+	e.value(o)
+	return rawObject{id: identity(o), name: Str(o, "metadata", "name"), data: b.Bytes()}, e.err
 }
 
 // encode writes s; the objects of a type found in raw are written from
-// their encodings instead of s.Resources.
+// their encodings instead of from s.Resources.
 func (s *Snapshot) encode(w io.Writer, raw map[string][]rawObject) error {
-	e := &streamEncoder{w: bufio.NewWriterSize(w, 64<<10)}
-	e.str("{\n")
-	e.field("apiVersion", s.APIVersion)
-	e.field("kind", s.Kind)
-	e.field("schemaVersion", s.SchemaVersion)
-	e.field("metadata", s.Metadata)
-	e.str(` "resources": `)
-	if s.Resources == nil {
-		e.str("null,\n")
-	} else {
-		keys := make([]string, 0, len(s.Resources))
-		for k := range s.Resources {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		e.str("{")
-		for i, k := range keys {
-			if i > 0 {
-				e.str(",")
-			}
-			e.str("\n  ")
-			e.value(k, "")
-			e.str(": ")
-			if r, ok := raw[k]; ok {
-				e.list(len(r), "  ", func(i int) ([]byte, error) { return r[i].data, nil })
-			} else if objs := s.Resources[k]; objs == nil {
-				e.str("null")
-			} else {
-				e.list(len(objs), "  ", func(i int) ([]byte, error) { return marshal(objs[i]) })
-			}
-		}
-		if len(keys) > 0 {
-			e.str("\n ")
-		}
-		e.str("},\n")
+	bw := bufio.NewWriterSize(w, 1<<16)
+	e := &encoder{w: bw}
+	e.raw(`{"apiVersion":`)
+	e.value(s.APIVersion)
+	e.raw(`,"kind":`)
+	e.value(s.Kind)
+	e.raw(`,"schemaVersion":`)
+	e.raw(strconv.Itoa(s.SchemaVersion))
+	e.raw(`,"metadata":`)
+	e.marshal(s.Metadata)
+	e.raw(`,"resources":{`)
+	keys := make([]string, 0, len(s.Resources))
+	for k := range s.Resources {
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
+	for i, k := range keys {
+		if i > 0 {
+			e.raw(",")
+		}
+		e.str(k)
+		e.raw(":")
+		if r, ok := raw[k]; ok {
+			e.rawObjects(r)
+		} else {
+			e.objects(s.Resources[k])
+		}
+	}
+	e.raw("}")
 	if len(s.Other) > 0 {
-		e.str(` "other": `)
-		e.list(len(s.Other), " ", func(i int) ([]byte, error) { return marshal(s.Other[i]) })
-		e.str(",\n")
+		e.raw(`,"other":`)
+		e.objects(s.Other)
 	}
 	if len(s.UnknownKinds) > 0 {
-		e.field("unknownKinds", s.UnknownKinds)
+		e.raw(`,"unknownKinds":`)
+		e.marshal(s.UnknownKinds)
 	}
-	e.str(` "coverage": `)
-	e.value(s.Coverage, " ")
-	e.str("\n}\n")
+	e.raw(`,"coverage":`)
+	e.marshal(s.Coverage)
+	e.raw("}\n")
 	if e.err != nil {
 		return e.err
 	}
-	return e.w.Flush()
+	return bw.Flush()
 }
 
-// streamEncoder writes indented JSON piece by piece, keeping the first
-// error.
-type streamEncoder struct {
-	w   *bufio.Writer
-	buf bytes.Buffer
+type encoder struct {
+	w interface {
+		io.Writer
+		io.StringWriter
+	}
 	err error
+	buf []byte
 }
 
-func (e *streamEncoder) str(s string) {
+func (e *encoder) raw(s string) {
 	if e.err == nil {
 		_, e.err = e.w.WriteString(s)
 	}
 }
 
-// field writes a top-level field followed by a comma.
-func (e *streamEncoder) field(name string, v any) {
-	e.str(" ")
-	e.value(name, " ")
-	e.str(": ")
-	e.value(v, " ")
-	e.str(",\n")
-}
-
-// value writes v indented as if nested at prefix.
-func (e *streamEncoder) value(v any, prefix string) {
+// marshal writes a typed value with encoding/json (small parts only).
+func (e *encoder) marshal(v any) {
 	if e.err != nil {
 		return
 	}
-	data, err := marshal(v)
+	b, err := json.Marshal(v)
 	if err != nil {
 		e.err = err
 		return
 	}
-	e.indented(data, prefix)
+	_, e.err = e.w.Write(b)
 }
 
-func (e *streamEncoder) indented(data []byte, prefix string) {
+func (e *encoder) objects(objs []Object) {
+	e.raw("[")
+	for i, o := range objs {
+		if i > 0 {
+			e.raw(",")
+		}
+		e.value(o)
+	}
+	e.raw("]")
+}
+
+func (e *encoder) rawObjects(objs []rawObject) {
+	e.raw("[")
+	for i, o := range objs {
+		if i > 0 {
+			e.raw(",")
+		}
+		if e.err == nil {
+			_, e.err = e.w.Write(o.data)
+		}
+	}
+	e.raw("]")
+}
+
+// value writes a decoded JSON value: maps with sorted keys, lists,
+// strings, json.Number, booleans and null.
+func (e *encoder) value(v any) {
 	if e.err != nil {
 		return
 	}
-	e.buf.Reset()
-	if e.err = json.Indent(&e.buf, data, prefix, " "); e.err == nil {
-		_, e.err = e.w.Write(e.buf.Bytes())
+	switch x := v.(type) {
+	case nil:
+		e.raw("null")
+	case string:
+		e.str(x)
+	case json.Number:
+		if x == "" {
+			e.raw("0")
+		} else {
+			e.raw(string(x))
+		}
+	case bool:
+		if x {
+			e.raw("true")
+		} else {
+			e.raw("false")
+		}
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.raw("{")
+		for i, k := range keys {
+			if i > 0 {
+				e.raw(",")
+			}
+			e.str(k)
+			e.raw(":")
+			e.value(x[k])
+		}
+		e.raw("}")
+	case []any:
+		e.raw("[")
+		for i, it := range x {
+			if i > 0 {
+				e.raw(",")
+			}
+			e.value(it)
+		}
+		e.raw("]")
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			e.err = fmt.Errorf("encode snapshot: unsupported number %v", x)
+			return
+		}
+		e.marshal(x)
+	default:
+		e.marshal(x)
 	}
 }
 
-// list writes a JSON array of n encoded items nested at prefix.
-func (e *streamEncoder) list(n int, prefix string, item func(i int) ([]byte, error)) {
-	if n == 0 {
-		e.str("[]")
+const hexDigits = "0123456789abcdef"
+
+// str writes a JSON string escaped as encoding/json does with HTML
+// escaping off: quotes, backslashes and control characters escaped,
+// U+2028 and U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
+func (e *encoder) str(s string) {
+	if e.err != nil {
 		return
 	}
-	e.str("[")
-	for i := 0; i < n && e.err == nil; i++ {
-		if i > 0 {
-			e.str(",")
+	b := append(e.buf[:0], '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
 		}
-		e.str("\n" + prefix + " ")
-		data, err := item(i)
-		if err != nil {
-			e.err = err
-			return
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
 		}
-		e.indented(data, prefix+" ")
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
 	}
-	e.str("\n" + prefix + "]")
+	b = append(b, s[start:]...)
+	b = append(b, '"')
+	e.buf = b
+	_, e.err = e.w.Write(b)
 }

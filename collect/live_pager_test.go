@@ -88,7 +88,7 @@ func keepObject(o Object) (Object, error) { return o, nil }
 
 var configMaps = served{t: mustType(ConfigMaps), version: "v1"}
 
-func names(objs []Object) []string {
+func objectNames(objs []Object) []string {
 	var out []string
 	for _, o := range objs {
 		out = append(out, Meta(o).Name)
@@ -104,7 +104,7 @@ func TestPagerRestartsOnExpiredContinue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, names(objs)); diff != "" {
+	if diff := cmp.Diff([]string{"a", "b", "c", "d", "e"}, objectNames(objs)); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
 	}
 	wantRequests := []string{

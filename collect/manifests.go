@@ -14,8 +14,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"sigs.k8s.io/yaml"
 )
 
 // ManifestOptions configures a collection from manifest files.
@@ -69,8 +67,10 @@ type decoded struct {
 }
 
 // FromManifests reads manifests into a snapshot. Every registered resource
-// type is recorded as collected: the manifests are taken as the complete
-// declared state. Any unreadable or malformed document is an error naming
+// type is recorded as collected — the manifests are taken as the complete
+// declared state — except infrastructure types (nodes, volumes, storage and
+// backup locations) of which the manifests hold none: those are absent, so
+// the controls that need them are not assessed rather than passed. Any unreadable or malformed document is an error naming
 // the file and document, and no snapshot is returned.
 func FromManifests(opts ManifestOptions) (*Snapshot, error) {
 	if len(opts.Paths) == 0 {
@@ -204,7 +204,7 @@ func unwrapPathError(err error) error {
 func splitDocuments(file string, data []byte) []document {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		return []document{{file: file, index: 1, line: 1, data: data, json: true}}
+		return splitJSON(file, data)
 	}
 	var docs []document
 	index, line, start, startLine := 0, 1, 0, 1
@@ -235,6 +235,63 @@ func splitDocuments(file string, data []byte) []document {
 	}
 	if start < len(data) {
 		emit(len(data))
+	}
+	return docs
+}
+
+// splitJSON cuts a stream of JSON values (one per line, as `jq -c` writes
+// them, or concatenated) into one document per top-level value, so that
+// they decode in parallel. Anything that is not a clean sequence of
+// objects and arrays is kept whole, for the decoder to report.
+func splitJSON(file string, data []byte) []document {
+	whole := []document{{file: file, index: 1, line: 1, data: data, json: true}}
+	var docs []document
+	depth, start, line, startLine := 0, -1, 1, 1
+	inString, escaped := false, false
+	for i, c := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			case c == '\n':
+				line++
+			}
+			continue
+		}
+		switch c {
+		case '\n':
+			line++
+		case '"':
+			if depth == 0 {
+				return whole
+			}
+			inString = true
+		case '{', '[':
+			if depth == 0 {
+				start, startLine = i, line
+			}
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return whole
+			}
+			if depth == 0 {
+				docs = append(docs, document{file: file, index: len(docs) + 1, line: startLine, data: data[start : i+1], json: true})
+			}
+		case ' ', '\t', '\r':
+		default:
+			if depth == 0 && !(i < 3 && bytes.HasPrefix(data, []byte("\ufeff"))) {
+				return whole
+			}
+		}
+	}
+	if depth != 0 || inString || len(docs) == 0 {
+		return whole
 	}
 	return docs
 }
@@ -315,14 +372,8 @@ func decodeDocument(d document) ([]Object, error) {
 			}
 		}
 	} else {
-		js, err := yaml.YAMLToJSON(d.data)
+		v, err := decodeYAML(d.data)
 		if err != nil {
-			return nil, fmt.Errorf("invalid YAML: %w", err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(js))
-		dec.UseNumber()
-		var v any
-		if err := dec.Decode(&v); err != nil {
 			return nil, fmt.Errorf("invalid YAML: %w", err)
 		}
 		if v == nil {
@@ -371,7 +422,11 @@ func expandList(o Object) ([]Object, error) {
 		if Str(m, "apiVersion") == "" || Str(m, "kind") == "" {
 			return nil, fmt.Errorf("%s item %d: object has no %s", kind, i, missing(Str(m, "apiVersion"), Str(m, "kind")))
 		}
-		out = append(out, m)
+		nested, err := expandList(m)
+		if err != nil {
+			return nil, fmt.Errorf("%s item %d: %w", kind, i, err)
+		}
+		out = append(out, nested...)
 	}
 	return out, nil
 }
@@ -487,7 +542,12 @@ func (b *builder) fill(s *Snapshot) {
 			objs = []Object{}
 		}
 		s.Resources[t.Key] = objs
-		s.SetCoverage(Coverage{Resource: t.Key, Kind: t.Kind, Group: t.Group, Status: Collected, Count: len(objs)})
+		cov := Coverage{Resource: t.Key, Kind: t.Kind, Group: t.Group, Status: Collected, Count: len(objs)}
+		if len(objs) == 0 && t.Infrastructure {
+			cov.Status = Absent
+			cov.Reason = "no " + t.Kind + " objects in the manifests; a manifest audit cannot tell what the cluster has"
+		}
+		s.SetCoverage(cov)
 	}
 	s.Other = b.other
 	for k, n := range b.unknown {

@@ -170,16 +170,24 @@ func (s *Snapshot) Sort() {
 }
 
 func sortObjects(objs []Object) {
-	sort.SliceStable(objs, func(i, j int) bool {
-		ai, bi := identity(objs[i]), identity(objs[j])
-		return ai < bi
-	})
+	type keyed struct {
+		key string
+		obj Object
+	}
+	ks := make([]keyed, len(objs))
+	for i, o := range objs {
+		ks[i] = keyed{identity(o), o}
+	}
+	sort.SliceStable(ks, func(i, j int) bool { return ks[i].key < ks[j].key })
+	for i := range ks {
+		objs[i] = ks[i].obj
+	}
 }
 
 // identity is the sort key of an object: kind, namespace, name, uid.
 func identity(o Object) string {
-	m := Meta(o)
-	return Str(o, "kind") + "\x00" + m.Namespace + "\x00" + m.Name + "\x00" + m.UID
+	md, _ := o["metadata"].(map[string]any)
+	return Str(o, "kind") + "\x00" + Str(md, "namespace") + "\x00" + Str(md, "name") + "\x00" + Str(md, "uid")
 }
 
 // ReadSnapshot loads a snapshot saved by `tilsyn collect`.

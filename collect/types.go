@@ -13,6 +13,11 @@ type ResourceType struct {
 	Version    string // preferred version for live collection
 	Kind       string
 	Namespaced bool
+	// Infrastructure types describe the cluster itself (nodes, volumes,
+	// storage and backup locations). Application manifests rarely carry
+	// them, so a manifest audit without any cannot say the cluster has
+	// none: their coverage is then "absent", not "collected".
+	Infrastructure bool
 }
 
 // GroupKind returns "Kind" for the core group and "Kind.group" otherwise.
@@ -62,31 +67,31 @@ const (
 
 // Registry is every resource type a snapshot can hold, in report order.
 var Registry = []ResourceType{
-	{Namespaces, "", "v1", "Namespace", false},
-	{Nodes, "", "v1", "Node", false},
-	{Pods, "", "v1", "Pod", true},
-	{Deployments, "apps", "v1", "Deployment", true},
-	{StatefulSets, "apps", "v1", "StatefulSet", true},
-	{DaemonSets, "apps", "v1", "DaemonSet", true},
-	{ReplicaSets, "apps", "v1", "ReplicaSet", true},
-	{Jobs, "batch", "v1", "Job", true},
-	{CronJobs, "batch", "v1", "CronJob", true},
-	{Services, "", "v1", "Service", true},
-	{ConfigMaps, "", "v1", "ConfigMap", true},
-	{Secrets, "", "v1", "Secret", true},
-	{PersistentVolumes, "", "v1", "PersistentVolume", false},
-	{PersistentVolumeClaims, "", "v1", "PersistentVolumeClaim", true},
-	{StorageClasses, "storage.k8s.io", "v1", "StorageClass", false},
-	{NetworkPolicies, "networking.k8s.io", "v1", "NetworkPolicy", true},
-	{PeerAuthentications, "security.istio.io", "v1", "PeerAuthentication", true},
-	{DestinationRules, "networking.istio.io", "v1", "DestinationRule", true},
-	{ServiceEntries, "networking.istio.io", "v1", "ServiceEntry", true},
-	{Gateways, "networking.istio.io", "v1", "Gateway", true},
-	{Sidecars, "networking.istio.io", "v1", "Sidecar", true},
-	{VirtualServices, "networking.istio.io", "v1", "VirtualService", true},
-	{Telemetries, "telemetry.istio.io", "v1", "Telemetry", true},
-	{BackupStorageLocations, "velero.io", "v1", "BackupStorageLocation", true},
-	{VolumeSnapshotLocations, "velero.io", "v1", "VolumeSnapshotLocation", true},
+	{Namespaces, "", "v1", "Namespace", false, false},
+	{Nodes, "", "v1", "Node", false, true},
+	{Pods, "", "v1", "Pod", true, false},
+	{Deployments, "apps", "v1", "Deployment", true, false},
+	{StatefulSets, "apps", "v1", "StatefulSet", true, false},
+	{DaemonSets, "apps", "v1", "DaemonSet", true, false},
+	{ReplicaSets, "apps", "v1", "ReplicaSet", true, false},
+	{Jobs, "batch", "v1", "Job", true, false},
+	{CronJobs, "batch", "v1", "CronJob", true, false},
+	{Services, "", "v1", "Service", true, false},
+	{ConfigMaps, "", "v1", "ConfigMap", true, false},
+	{Secrets, "", "v1", "Secret", true, false},
+	{PersistentVolumes, "", "v1", "PersistentVolume", false, true},
+	{PersistentVolumeClaims, "", "v1", "PersistentVolumeClaim", true, false},
+	{StorageClasses, "storage.k8s.io", "v1", "StorageClass", false, true},
+	{NetworkPolicies, "networking.k8s.io", "v1", "NetworkPolicy", true, false},
+	{PeerAuthentications, "security.istio.io", "v1", "PeerAuthentication", true, false},
+	{DestinationRules, "networking.istio.io", "v1", "DestinationRule", true, false},
+	{ServiceEntries, "networking.istio.io", "v1", "ServiceEntry", true, false},
+	{Gateways, "networking.istio.io", "v1", "Gateway", true, false},
+	{Sidecars, "networking.istio.io", "v1", "Sidecar", true, false},
+	{VirtualServices, "networking.istio.io", "v1", "VirtualService", true, false},
+	{Telemetries, "telemetry.istio.io", "v1", "Telemetry", true, false},
+	{BackupStorageLocations, "velero.io", "v1", "BackupStorageLocation", true, true},
+	{VolumeSnapshotLocations, "velero.io", "v1", "VolumeSnapshotLocation", true, true},
 }
 
 var byGroupKind = func() map[string]ResourceType {

@@ -5,6 +5,7 @@
 package report
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
@@ -111,6 +112,10 @@ type Integrity struct {
 	PolicySHA256 string `json:"policySHA256"`
 	// ProfileSHA256 is the SHA-256 of the effective profile's canonical JSON.
 	ProfileSHA256 string `json:"profileSHA256"`
+	// ReportSHA256 is the SHA-256 of this report's JSON as WriteJSON writes
+	// it, with this field's value empty (see Marshal). It must stay the
+	// last field of the last member of Report.
+	ReportSHA256 string `json:"reportSHA256"`
 }
 
 // Options are the report facts that do not come from the results.
@@ -179,11 +184,13 @@ func Build(s *collect.Snapshot, res *evaluate.Results, opts Options) (*Report, e
 		}
 		r.Controls = append(r.Controls, c)
 	}
-	r.Summary = summarise(r.Controls)
+	r.Summary = Summarise(r.Controls)
 	return r, nil
 }
 
-func summarise(controls []Control) Summary {
+// Summarise counts controls by status and failed findings by severity,
+// and decides the verdict.
+func Summarise(controls []Control) Summary {
 	s := Summary{Findings: map[string]int{"total": 0}}
 	for _, sev := range evaluate.Severities {
 		s.Findings[sev] = 0
@@ -233,4 +240,28 @@ func (r *Report) FailsAt(severity string) bool {
 		}
 	}
 	return false
+}
+
+// Evaluate evaluates a snapshot at now and builds its report. The snapshot
+// digest does not depend on the evaluation, so both are computed at once.
+func Evaluate(ctx context.Context, e *evaluate.Engine, s *collect.Snapshot, now time.Time, opts Options) (*Report, error) {
+	type digestResult struct {
+		digest string
+		err    error
+	}
+	digest := make(chan digestResult, 1)
+	go func() {
+		d, err := SnapshotDigest(s)
+		digest <- digestResult{d, err}
+	}()
+	res, err := e.Evaluate(ctx, s, now)
+	d := <-digest
+	if err != nil {
+		return nil, err
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	opts.SnapshotDigest = d.digest
+	return Build(s, res, opts)
 }

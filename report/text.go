@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tilsyn/tilsyn/evaluate"
 )
@@ -55,7 +56,7 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 
 	titleWidth := 0
 	for _, c := range r.Controls {
-		titleWidth = max(titleWidth, len(c.Title))
+		titleWidth = max(titleWidth, utf8.RuneCountInString(c.Title))
 	}
 	titleWidth = min(titleWidth, 64)
 	for _, c := range r.Controls {
@@ -172,11 +173,13 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// truncate cuts s to n runes, marking the cut.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	return string(r[:n-1]) + "…"
 }
 
 const (

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,16 +17,25 @@ import (
 
 var scales = []float64{1, 2, 4}
 
-// clusterDir generates (once per process) the synthetic cluster at a scale.
+// clusters caches the generated clusters of this process by scale.
+var clusters = map[float64]string{}
+
+// clusterDir generates the synthetic cluster at a scale, once per process,
+// in a fresh temporary directory (so a changed generator is never
+// measured on stale files).
 func clusterDir(b *testing.B, scale float64) string {
 	b.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("tilsyn-bench-%gx", scale))
-	if _, err := os.Stat(filepath.Join(dir, "cluster-scoped.yaml")); err == nil {
+	if dir, ok := clusters[scale]; ok {
 		return dir
+	}
+	dir, err := os.MkdirTemp("", fmt.Sprintf("tilsyn-bench-%gx-", scale))
+	if err != nil {
+		b.Fatal(err)
 	}
 	if _, err := synth.WriteDir(dir, synth.Scaled(scale)); err != nil {
 		b.Fatal(err)
 	}
+	clusters[scale] = dir
 	return dir
 }
 
@@ -60,11 +68,7 @@ func BenchmarkPipeline(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				res, err := e.Evaluate(context.Background(), s, now)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rep, err := report.Build(s, res, report.Options{ToolVersion: "bench"})
+				rep, err := report.Evaluate(context.Background(), e, s, now, report.Options{ToolVersion: "bench"})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -96,4 +100,12 @@ func BenchmarkEvaluate(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, dir := range clusters {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/ed25519"
 	"fmt"
 	"io"
 	"os"
@@ -33,6 +34,10 @@ type auditConfig struct {
 	Force            bool
 	Now              time.Time
 	Quiet            bool
+	// Sign is the private key file that signs the evidence files.
+	Sign string
+	// SaveSnapshot writes the audited snapshot beside the report.
+	SaveSnapshot bool
 	// Keep > 0 writes each audit into its own folder of Out and keeps the
 	// last Keep of them.
 	Keep int
@@ -42,9 +47,9 @@ type auditConfig struct {
 }
 
 // fileFormats are written as files into --out; text goes to the terminal.
-var fileFormats = map[string]string{"json": ".json"}
+var fileFormats = map[string]string{"json": ".json", "pdf": ".pdf"}
 
-var allFormats = []string{"json", "text"}
+var allFormats = []string{"json", "pdf", "text"}
 
 const auditUsage = `Usage: tilsyn audit [flags] [MANIFEST_PATH...]
 
@@ -53,11 +58,12 @@ snapshot, or — when neither is given — the live cluster of the current
 kubeconfig context (or of the pod's ServiceAccount when run in a pod)
 against the controls, and write the evidence.
 
-With --out DIR, the report files (tilsyn-report.json) are written there
-atomically and a summary is printed; with --keep N, each audit goes into a
-folder of its own, DIR/<UTC time>, DIR/latest points at the newest, and
-only the last N are kept. With --out - (the default) one format is written
-to standard output: text on a terminal, JSON otherwise.
+With --out DIR, the report files (tilsyn-report.json, tilsyn-report.pdf and,
+when asked, their signatures and the snapshot) are written there atomically
+and a summary is printed; with --keep N, each audit goes into a folder of
+its own, DIR/<UTC time>, DIR/latest points at the newest, and only the last
+N are kept. With --out - (the default) one format is written to standard
+output: text on a terminal, JSON otherwise.
 
 What a live audit could not read (RBAC, API not served, timeout) is listed
 in the report's coverage, and the controls that need it are not assessed.`
@@ -67,6 +73,9 @@ const auditExamples = `  # Audit the bundled sample cluster and keep the evidenc
 
   # Audit Helm output from stdin, failing only on high and critical findings
   helm template payments ./chart | tilsyn audit -f - --fail-on high
+
+  # Keep the snapshot and sign the evidence, for 'tilsyn verify'
+  tilsyn audit -f k8s/ --out evidence/ --save-snapshot --sign tilsyn.key
 
   # Re-audit a saved snapshot as of a fixed time, with extra policies
   tilsyn audit --snapshot snapshot.json --policy ./our-policies --now 2026-01-31T00:00:00Z --format json
@@ -88,13 +97,15 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	fs.StringVar(&c.DefaultNamespace, "default-namespace", "default", "namespace of manifest objects that name none")
 	fs.StringArrayVar(&c.PolicyDirs, "policy", nil, "directory of extra Rego policies (same METADATA convention); repeatable")
 	fs.StringVar(&c.Profile, "profile", profile.Default, "built-in profile name ("+strings.Join(profile.Names(), ", ")+") or profile YAML file")
-	fs.StringVar(&formats, "format", "", "comma-separated output formats: "+strings.Join(allFormats, ", ")+" (default: json,text with --out DIR; text on a terminal, else json)")
+	fs.StringVar(&formats, "format", "", "comma-separated output formats: "+strings.Join(allFormats, ", ")+" (default: json,pdf,text with --out DIR; text on a terminal, else json)")
 	fs.StringVarP(&c.Out, "out", "o", "-", "output directory, or - for standard output")
 	fs.StringVar(&c.FailOn, "fail-on", "low", "exit 1 when a finding has this severity or higher: "+strings.Join(evaluate.Severities, ", "))
 	fs.BoolVar(&c.Force, "force", false, "replace existing report files in --out")
 	fs.StringVar(&now, "now", "", "evaluate as of this RFC 3339 time instead of the current time (reproducible reports)")
 	fs.IntVar(&c.Keep, "keep", 0, "with --out DIR: write each audit into DIR/<UTC time>/, point DIR/latest at it, keep the last N")
 	fs.BoolVarP(&c.Quiet, "quiet", "q", false, "print nothing but errors")
+	fs.StringVar(&c.Sign, "sign", "", "Ed25519 private key (from 'tilsyn keygen'): write a detached signature beside each report file")
+	fs.BoolVar(&c.SaveSnapshot, "save-snapshot", false, "also write the audited snapshot ("+SnapshotName+") into --out, for 'tilsyn verify'")
 	addLiveFlags(fs, &c.LiveConfig)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
@@ -136,7 +147,7 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 			}
 		}
 	case c.Out != "-":
-		c.Formats = []string{"json", "text"}
+		c.Formats = []string{"json", "pdf", "text"}
 	case stdoutTTY:
 		c.Formats = []string{"text"}
 	default:
@@ -144,6 +155,9 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	}
 	if c.Out == "-" && len(c.Formats) > 1 {
 		return c, usagef("--out - writes one format to standard output; use --out DIR for %s", strings.Join(c.Formats, ","))
+	}
+	if err := checkEvidenceFlags(c, stdoutTTY); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -154,50 +168,41 @@ func runAudit(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := audit(ctx, c, s)
+	key, err := loadSigningKey(c)
 	if err != nil {
 		return err
 	}
-	if err := writeReport(c, rep, s, tty); err != nil {
+	snap, rep, err := audit(ctx, c, s)
+	if err != nil {
+		return err
+	}
+	if err := writeReport(c, snap, rep, key, s, tty); err != nil {
 		return err
 	}
 	return verdictExit(rep, c.FailOn)
 }
 
 // audit collects, evaluates and builds the report. Nothing is written.
-func audit(ctx context.Context, c auditConfig, s Streams) (*report.Report, error) {
+func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *report.Report, error) {
 	prof, profJSON, err := profile.Load(c.Profile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	snap, err := loadSnapshot(ctx, c, s)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The snapshot digest is independent of the evaluation: compute both at once.
-	digest := make(chan digestResult, 1)
-	go func() {
-		d, err := report.SnapshotDigest(snap)
-		digest <- digestResult{d, err}
-	}()
-	res, err := engine.Evaluate(ctx, snap, c.Now)
-	if err != nil {
-		return nil, err
-	}
-	d := <-digest
-	if d.err != nil {
-		return nil, d.err
-	}
-	return report.Build(snap, res, report.Options{ToolVersion: version.Version, SnapshotDigest: d.digest})
+	rep, err := evaluateSnapshot(ctx, engine, snap, c.Now)
+	return snap, rep, err
 }
 
-type digestResult struct {
-	digest string
-	err    error
+// evaluateSnapshot evaluates a snapshot at now and builds its report.
+func evaluateSnapshot(ctx context.Context, engine *evaluate.Engine, snap *collect.Snapshot, now time.Time) (*report.Report, error) {
+	return report.Evaluate(ctx, engine, snap, now, report.Options{ToolVersion: version.Version})
 }
 
 func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, error) {
@@ -219,41 +224,29 @@ func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snaps
 	})
 }
 
-// writeReport writes the requested formats: files into --out atomically,
-// text to standard output.
-func writeReport(c auditConfig, rep *report.Report, s Streams, tty bool) error {
+// writeReport writes the requested formats: files into --out atomically
+// (see writeEvidence), text to standard output.
+func writeReport(c auditConfig, snap *collect.Snapshot, rep *report.Report, key ed25519.PrivateKey, s Streams, tty bool) error {
 	textOpts := report.TextOptions{Color: tty && os.Getenv("NO_COLOR") == ""}
 	if c.Out == "-" {
 		switch c.Formats[0] {
 		case "json":
 			return report.WriteJSON(s.Out, rep)
+		case "pdf":
+			return report.WritePDF(s.Out, rep, report.PDFOptions{})
 		default:
 			return report.WriteText(s.Out, rep, textOpts)
 		}
 	}
-	files := map[string]report.Renderer{}
-	for _, f := range c.Formats {
-		if ext, ok := fileFormats[f]; ok {
-			files[ReportName+ext] = func(w io.Writer) error { return report.WriteJSON(w, rep) }
-		}
-	}
-	dir := c.Out
-	if len(files) > 0 {
-		var err error
-		if c.Keep > 0 {
-			dir, err = report.WriteArchive(c.Out, rep.Metadata.GeneratedAt, files, c.Keep)
-		} else {
-			err = report.WriteFiles(c.Out, files, c.Force)
-		}
-		if err != nil {
-			return err
-		}
+	dir, written, err := writeEvidence(c, snap, rep, key)
+	if err != nil {
+		return err
 	}
 	if slices.Contains(c.Formats, "text") && !c.Quiet {
 		if err := report.WriteText(s.Out, rep, textOpts); err != nil {
 			return err
 		}
-		for name := range files {
+		for _, name := range written {
 			fmt.Fprintf(s.Out, "Evidence written to %s\n", filepath.Join(dir, name))
 		}
 	}

@@ -273,7 +273,7 @@ func TestParseAuditFlags(t *testing.T) {
 		{name: "defaults in a pipe", args: []string{"-f", "x"},
 			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json"}})},
 		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
-			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "text"}, Out: "out", FailOn: "high", Now: now})},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now})},
 		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},
 		{name: "unknown format", args: []string{"-f", "x", "--format", "xml"}, wantErr: `--format "xml"`},
 		{name: "both inputs", args: []string{"-f", "x", "--snapshot", "s"}, wantErr: "not both"},
@@ -285,10 +285,10 @@ func TestParseAuditFlags(t *testing.T) {
 			want: base(auditConfig{Live: true, Formats: []string{"json"}})},
 		{name: "live with every flag", args: []string{"--kubeconfig", "kc", "--context", "prod", "-n", "a,b", "--namespace", "c",
 			"--timeout", "30s", "--qps", "5", "--out", "ev", "--keep", "7"},
-			want: base(auditConfig{Live: true, Formats: []string{"json", "text"}, Out: "ev", Keep: 7,
+			want: base(auditConfig{Live: true, Formats: []string{"json", "pdf", "text"}, Out: "ev", Keep: 7,
 				LiveConfig: liveConfig{Kubeconfig: "kc", Context: "prod", Namespaces: []string{"a", "b", "c"}, Timeout: 30 * time.Second, QPS: 5}})},
 		{name: "in cluster", args: []string{"--in-cluster", "--out", "/evidence", "--keep", "30", "-q"},
-			want: base(auditConfig{Live: true, Formats: []string{"json", "text"}, Out: "/evidence", Keep: 30, Quiet: true,
+			want: base(auditConfig{Live: true, Formats: []string{"json", "pdf", "text"}, Out: "/evidence", Keep: 30, Quiet: true,
 				LiveConfig: liveConfig{InCluster: true}})},
 		{name: "live flag with manifests", args: []string{"-f", "x", "--context", "prod"}, wantErr: "--context reads a live cluster"},
 		{name: "namespace with snapshot", args: []string{"--snapshot", "s", "-n", "a"}, wantErr: "--namespace reads a live cluster"},
@@ -299,7 +299,7 @@ func TestParseAuditFlags(t *testing.T) {
 		{name: "keep without out", args: []string{"--keep", "3"}, wantErr: "--keep needs --out DIR"},
 		{name: "negative keep", args: []string{"--keep", "-1", "--out", "x"}, wantErr: "--keep -1"},
 		{name: "keep with manifests", args: []string{"-f", "x", "--out", "o", "--keep", "2"},
-			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "text"}, Out: "o", Keep: 2})},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "o", Keep: 2})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -34,52 +34,51 @@ func (g *gen) istioSystem() {
 	ns := g.p.ns[rootNS].name
 	created := base.Add(3 * time.Minute)
 
-	g.doc("v1", "ConfigMap")
-	g.ln(0, "data:")
-	g.ln(2, "mesh: |-")
-	for _, l := range strings.Split(meshConfig, "\n") {
-		g.ln(4, l)
-	}
-	g.ln(2, "meshNetworks: 'networks: {}'")
-	g.ln(0, "metadata:")
-	g.ln(2, "annotations:")
-	g.kv(4, "meta.helm.sh/release-name", "istiod")
-	g.kv(4, "meta.helm.sh/release-namespace", ns)
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "labels:")
-	g.pairs(4, []pair{
+	g.begin()
+	g.str("apiVersion", "v1")
+	g.m("data")
+	g.text("mesh", meshConfig)
+	g.str("meshNetworks", "networks: {}")
+	g.up()
+	g.str("kind", "ConfigMap")
+	g.m("metadata")
+	g.m("annotations")
+	g.str("meta.helm.sh/release-name", "istiod")
+	g.str("meta.helm.sh/release-namespace", ns)
+	g.up()
+	g.ts("creationTimestamp", created)
+	g.pairs("labels", []pair{
 		{"app.kubernetes.io/managed-by", "Helm"}, {"install.operator.istio.io/owning-resource", "unknown"},
 		{"istio.io/rev", "default"}, {"operator.istio.io/component", "Pilot"}, {"release", "istiod"},
 	})
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "v1")
-	g.leaves(g.f(6, "data"), "mesh", "meshNetworks")
-	g.mfEnd(2, "helm", "Update", "", created)
+	g.managed("v1", "helm", "f:data")
 	g.tail("istio", ns, tagConfigMap, 0)
+	g.up()
 	g.end()
 
-	g.doc("v1", "ConfigMap")
-	g.ln(0, "data:")
-	g.ln(2, "root-cert.pem: |")
-	for _, l := range strings.Split(strings.TrimSuffix(rootCertPEM(), "\n"), "\n") {
-		g.ln(4, l)
-	}
-	g.ln(0, "metadata:")
-	g.kt(2, "creationTimestamp", created.Add(time.Minute))
-	g.ln(2, "labels:")
-	g.kv(4, "istio.io/config", "true")
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "v1")
-	g.leaves(g.f(6, "data"), "root-cert.pem")
-	g.mfEnd(2, "pilot-discovery", "Update", "", created.Add(time.Minute))
+	g.begin()
+	g.str("apiVersion", "v1")
+	g.m("data")
+	g.text("root-cert.pem", rootCertPEM())
+	g.up()
+	g.str("kind", "ConfigMap")
+	g.m("metadata")
+	g.ts("creationTimestamp", created.Add(time.Minute))
+	g.m("labels")
+	g.str("istio.io/config", "true")
+	g.up()
+	g.managed("v1", "pilot-discovery", "f:data")
 	g.tail("istio-ca-root-cert", ns, tagConfigMap, 1)
+	g.up()
 	g.end()
 
 	g.doc("v1", "Secret")
-	g.ln(0, "metadata:")
-	g.kt(2, "creationTimestamp", created.Add(time.Minute))
+	g.m("metadata")
+	g.ts("creationTimestamp", created.Add(time.Minute))
+	g.managed("v1", "pilot-discovery", "f:type")
 	g.tail("istio-ca-secret", ns, tagConfigMap, 2)
-	g.ln(0, "type: istio.io/ca-root")
+	g.up()
+	g.str("type", "istio.io/ca-root")
 	g.end()
 }
 
@@ -142,7 +141,9 @@ func (g *gen) peerAuthentication(ns *namespace, pa *peerAuth) {
 	g.jraw(`,"spec":{`)
 	sep := ""
 	if mode != "" {
-		g.jraw(`"mtls":{"mode":"` + mode + `"}`)
+		g.jraw(`"mtls":{"mode":`)
+		g.js(mode)
+		g.jraw("}")
 		sep = ","
 	}
 	if len(ports) > 0 {
@@ -151,86 +152,67 @@ func (g *gen) peerAuthentication(ns *namespace, pa *peerAuth) {
 			if i > 0 {
 				g.jraw(",")
 			}
-			g.jraw(`"` + itoa(p.port) + `":{"mode":"` + p.mode + `"}`)
+			g.js(itoa(p.port))
+			g.jraw(`:{"mode":`)
+			g.js(p.mode)
+			g.jraw("}")
 		}
 		g.jraw("}")
 		sep = ","
 	}
 	if selector != nil {
-		g.jraw(sep + `"selector":{"matchLabels":{`)
-		for i, p := range selector {
-			if i > 0 {
-				g.jraw(",")
-			}
-			g.jraw(`"` + p.k + `":"` + p.v + `"`)
-		}
-		g.jraw("}}")
+		g.jraw(sep + `"selector":{"matchLabels":`)
+		g.jobj(selector)
+		g.jraw("}")
 	}
 	g.jraw("}}")
 
 	g.doc("security.istio.io/v1", "PeerAuthentication")
-	g.ln(0, "metadata:")
-	g.ln(2, "annotations:")
-	g.lastApplied(4)
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "generation: 1")
-	g.ln(2, "managedFields:")
-	g.mfApplied(2, "security.istio.io/v1", nil)
-	sp := g.f(6, "spec")
-	g.fdot(sp)
-	if mode != "" {
-		g.leaves(g.f(sp, "mtls"), "mode")
-	}
-	if len(ports) > 0 {
-		g.leaves(sp, "portLevelMtls")
-	}
-	if selector != nil {
-		g.leaves(sp, "selector")
-	}
-	g.mfEnd(2, "kubectl-client-side-apply", "Update", "", created)
+	g.m("metadata")
+	g.m("annotations")
+	g.lastApplied()
+	g.up()
+	g.ts("creationTimestamp", created)
+	g.num("generation", 1)
+	g.managed("security.istio.io/v1", "kubectl-client-side-apply", "f:spec")
 	g.tail(pa.name, ns.name, tagPA, pa.idx)
-	if mode == "" && len(ports) == 0 && selector == nil {
-		g.ln(0, "spec: {}")
-		g.end()
-		return
-	}
-	g.ln(0, "spec:")
+	g.up()
+	g.m("spec")
 	if mode != "" {
-		g.ln(2, "mtls:")
-		g.ln(4, "mode: "+mode)
+		g.m("mtls")
+		g.str("mode", mode)
+		g.up()
 	}
 	if len(ports) > 0 {
-		g.ln(2, "portLevelMtls:")
+		g.m("portLevelMtls")
 		for _, p := range ports {
-			g.ln(4, `"`+itoa(p.port)+`":`)
-			g.ln(6, "mode: "+p.mode)
+			g.m(itoa(p.port))
+			g.str("mode", p.mode)
+			g.up()
 		}
+		g.up()
 	}
 	if selector != nil {
-		g.ln(2, "selector:")
-		g.ln(4, "matchLabels:")
-		g.pairs(6, selector)
+		g.m("selector")
+		g.pairs("matchLabels", selector)
+		g.up()
 	}
+	g.up()
 	g.end()
 }
 
-// helmMeta writes the metadata of a Helm-managed Istio resource up to and
-// including managedFields' f:metadata; the caller adds f:spec leaves and
-// calls mfEnd.
-func (g *gen) helmMeta(apiVersion, release string, extra []pair, created time.Time) {
-	g.ln(0, "metadata:")
-	g.ln(2, "annotations:")
-	ann := append([]pair{{"meta.helm.sh/release-name", release}, {"meta.helm.sh/release-namespace", release}}, extra...)
-	g.pairs(4, ann)
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "generation: 1")
-	g.ln(2, "labels:")
-	g.kv(4, "app.kubernetes.io/managed-by", "Helm")
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, apiVersion)
-	md := g.f(6, "metadata")
-	g.mfMapKeys(md, "annotations", ann)
-	g.mfMapKeys(md, "labels", []pair{{"app.kubernetes.io/managed-by", ""}})
+// helmMeta writes the metadata of a Helm-managed Istio resource.
+func (g *gen) helmMeta(apiVersion, release string, extra []pair, created time.Time, name, ns string, tag uint64, i int) {
+	g.m("metadata")
+	g.pairs("annotations", append([]pair{{"meta.helm.sh/release-name", release}, {"meta.helm.sh/release-namespace", release}}, extra...))
+	g.ts("creationTimestamp", created)
+	g.num("generation", 1)
+	g.m("labels")
+	g.str("app.kubernetes.io/managed-by", "Helm")
+	g.up()
+	g.managed(apiVersion, "helm", "f:spec")
+	g.tail(name, ns, tag, i)
+	g.up()
 }
 
 // destinationRule writes DestinationRule k of a namespace. In the root
@@ -289,81 +271,76 @@ func (g *gen) destinationRule(ns *namespace, k int) {
 	subsets, subsetDisable := ctl != nil && g.rng.IntN(10) < 3, g.rng.IntN(10) == 0
 
 	g.doc("networking.istio.io/v1", "DestinationRule")
-	g.helmMeta("networking.istio.io/v1", ns.name, nil, created)
-	sp := g.f(6, "spec")
-	g.fdot(sp)
+	g.helmMeta("networking.istio.io/v1", ns.name, nil, created, name, ns.name, tagDR, gi)
+	g.m("spec")
 	if exportLocal {
-		g.leaves(sp, "exportTo")
+		g.strs("exportTo", ".")
 	}
-	g.leaves(sp, "host")
+	g.str("host", host)
 	if subsets {
-		g.leaves(sp, "subsets")
+		g.l("subsets")
+		for _, v := range []string{"v1", "v2"} {
+			g.item()
+			g.m("labels")
+			g.str("version", v)
+			g.up()
+			g.str("name", v)
+			if v == "v2" && subsetDisable {
+				g.m("trafficPolicy")
+				g.m("tls")
+				g.str("mode", "DISABLE")
+				g.up()
+				g.up()
+			}
+			g.up()
+		}
+		g.up()
 	}
 	if tls != "" || pool || outlier || portTLS != "" {
-		g.leaves(sp, "trafficPolicy")
-	}
-	g.mfEnd(2, "helm", "Update", "", created)
-	g.tail(name, ns.name, tagDR, gi)
-	g.ln(0, "spec:")
-	if exportLocal {
-		g.ln(2, "exportTo:")
-		g.ln(2, `- "."`)
-	}
-	g.kv(2, "host", host)
-	if subsets {
-		g.ln(2, "subsets:")
-		for _, v := range []string{"v1", "v2"} {
-			g.ln(2, "- labels:")
-			g.ln(6, "version: "+v)
-			g.ln(4, "name: "+v)
-			if v == "v2" && subsetDisable {
-				g.ln(4, "trafficPolicy:")
-				g.ln(6, "tls:")
-				g.ln(8, "mode: DISABLE")
+		g.m("trafficPolicy")
+		if pool {
+			g.m("connectionPool")
+			g.m("http")
+			g.num("http2MaxRequests", 1000)
+			g.num("maxRequestsPerConnection", 100)
+			g.up()
+			g.m("tcp")
+			g.num("maxConnections", 100)
+			g.up()
+			g.up()
+		}
+		if outlier {
+			g.m("outlierDetection")
+			g.str("baseEjectionTime", "30s")
+			g.num("consecutive5xxErrors", 5)
+			g.str("interval", "30s")
+			g.up()
+		}
+		if portTLS != "" {
+			g.l("portLevelSettings")
+			g.item()
+			g.m("port")
+			g.num("number", ctl.svcPort)
+			g.up()
+			g.m("tls")
+			g.str("mode", portTLS)
+			g.up()
+			g.up()
+			g.up()
+		}
+		if tls != "" {
+			g.m("tls")
+			g.str("mode", tls)
+			if sni != "" {
+				g.str("sni", sni)
 			}
+			g.up()
 		}
+		g.up()
 	}
-	if tls == "" && !pool && !outlier && portTLS == "" {
-		g.end()
-		return
-	}
-	g.ln(2, "trafficPolicy:")
-	if pool {
-		g.raw(connectionPool)
-	}
-	if outlier {
-		g.raw(outlierDetection)
-	}
-	if portTLS != "" {
-		g.ln(4, "portLevelSettings:")
-		g.ln(4, "- port:")
-		g.ki(8, "number", ctl.svcPort)
-		g.ln(6, "tls:")
-		g.ln(8, "mode: "+portTLS)
-	}
-	if tls != "" {
-		g.ln(4, "tls:")
-		g.ln(6, "mode: "+tls)
-		if sni != "" {
-			g.kv(6, "sni", sni)
-		}
-	}
+	g.up()
 	g.end()
 }
-
-const connectionPool = `    connectionPool:
-      http:
-        http2MaxRequests: 1000
-        maxRequestsPerConnection: 100
-      tcp:
-        maxConnections: 100
-`
-
-const outlierDetection = `    outlierDetection:
-      baseEjectionTime: 30s
-      consecutive5xxErrors: 5
-      interval: 30s
-`
 
 func seHost(i int) string { return "api-" + itoa(i) + ".example.com" }
 
@@ -402,31 +379,23 @@ func (g *gen) serviceEntry(ns *namespace, k int) {
 	exportLocal := g.rng.IntN(10) == 0
 
 	g.doc("networking.istio.io/v1", "ServiceEntry")
-	g.helmMeta("networking.istio.io/v1", ns.name, extra, created)
-	sp := g.f(6, "spec")
-	g.fdot(sp)
+	g.helmMeta("networking.istio.io/v1", ns.name, extra, created, "external-api-"+itoa(gi), ns.name, tagSE, gi)
+	g.m("spec")
 	if exportLocal {
-		g.leaves(sp, "exportTo")
+		g.strs("exportTo", ".")
 	}
-	g.leaves(sp, "hosts", "location", "ports", "resolution")
-	g.mfEnd(2, "helm", "Update", "", created)
-	g.tail("external-api-"+itoa(gi), ns.name, tagSE, gi)
-	g.ln(0, "spec:")
-	if exportLocal {
-		g.ln(2, "exportTo:")
-		g.ln(2, `- "."`)
-	}
-	g.ln(2, "hosts:")
-	for _, h := range hosts {
-		g.ln(2, "- "+h)
-	}
-	g.ln(2, "location: MESH_EXTERNAL")
-	g.ln(2, "ports:")
+	g.strs("hosts", hosts...)
+	g.str("location", "MESH_EXTERNAL")
+	g.l("ports")
 	for _, p := range ports {
-		g.kv(2, "- name", p.name)
-		g.ki(4, "number", p.number)
-		g.kv(4, "protocol", p.protocol)
+		g.item()
+		g.str("name", p.name)
+		g.num("number", p.number)
+		g.str("protocol", p.protocol)
+		g.up()
 	}
-	g.ln(2, "resolution: DNS")
+	g.up()
+	g.str("resolution", "DNS")
+	g.up()
 	g.end()
 }

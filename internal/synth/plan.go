@@ -74,6 +74,8 @@ type controller struct {
 	hostNet  bool
 	exclIn   string // traffic.sidecar.istio.io/excludeInboundPorts
 	exclOut  string // traffic.sidecar.istio.io/excludeOutboundIPRanges
+	proxyRes uint8  // sidecar.istio.io/proxyCPU and proxyMemory (1), and their limits (2)
+	requests bool   // the main container declares resource requests and limits
 	hash     string // pod-template-hash or controller-revision-hash
 	suffix   uint64 // base of the generated pod-name suffixes
 }
@@ -95,6 +97,8 @@ type plan struct {
 	ctrl  []controller
 	pool  []int // namespaces that hold workloads
 	nodes int
+
+	nodeName, nodeIP []string // filled by gen.hosts
 }
 
 var systemNamespaces = []string{"istio-system", "kube-system", "kube-public", "kube-node-lease", "default"}
@@ -252,6 +256,16 @@ func newController(nsIdx int, ns *namespace, j int, rng *rand.Rand) controller {
 		c.exclOut = "169.254.169.254/32"
 	case r < 3:
 		c.exclOut = "10.0.0.0/8,172.16.0.0/12"
+	}
+	// Later additions come from a hash of the suffix rather than from rng,
+	// which would shift every draw that follows.
+	h := mix(c.suffix ^ 0x7265736f75726365) // "resource"
+	c.requests = h%100 < 30
+	switch r := h >> 8 % 100; {
+	case r < 3:
+		c.proxyRes = 2
+	case r < 8:
+		c.proxyRes = 1
 	}
 	return c
 }

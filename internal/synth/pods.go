@@ -1,15 +1,14 @@
 package synth
 
-import (
-	"strconv"
-	"time"
-)
+import "time"
 
 // Pods. A pod is injected exactly when istiod's webhook would inject it (see
 // injected); injected pods carry the istio-proxy container (as a regular
 // container, or as a native sidecar: an init container with
-// restartPolicy: Always), the istio-init init container, the tlsMode and
-// canonical-service labels and the sidecar.istio.io/status annotation.
+// restartPolicy: Always) and the security.istio.io/tlsMode label. Pods are
+// written as manifests rather than status dumps: the injected proxy has its
+// name, image, port and any resources set by annotation, but none of its
+// environment, volumes or arguments, and the status is phase and addresses.
 
 // injected reports whether the pods of ctl get a sidecar: never with
 // hostNetwork; the pod label sidecar.istio.io/inject decides when set;
@@ -26,10 +25,7 @@ func injected(ns *namespace, ctl *controller) bool {
 	return ns.inject == injectEnabled || ns.inject == injectRevision
 }
 
-const (
-	sidecarStatusClassic = `{"initContainers":["istio-init"],"containers":["istio-proxy"],"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":"default"}`
-	sidecarStatusNative  = `{"initContainers":["istio-init","istio-proxy"],"containers":null,"volumes":["workload-socket","credential-socket","workload-certs","istio-envoy","istio-data","istio-podinfo","istio-token","istiod-ca-cert"],"imagePullSecrets":null,"revision":"default"}`
-)
+const proxyImage = "docker.io/istio/proxyv2:1.24.2"
 
 // podIP returns the address of pod gi in 100.64.0.0/10, avoiding .0, .1
 // and .255.
@@ -39,449 +35,118 @@ func podIP(gi int) string {
 
 func (g *gen) pod(ns *namespace, ctl *controller, ci, j int) {
 	gi := ctl.pod0 + j
-	h := g.hash(tagPod, gi)
 	suffix := nameSuffix((ctl.suffix+uint64(j))%14348907, 5) // 27^5
 	created := ctl.created.Add(time.Duration(2+3*j) * time.Second)
 	var (
-		name, generateName       string
-		ownerAPI, ownerKind, own string
-		ownerTag                 uint64
-		extra                    []pair
+		name, ownerAPI, ownerKind, own string
+		ownerTag                       uint64
+		extra                          []pair
 	)
 	switch ctl.kind {
 	case deployment:
-		own = ctl.name + "-" + ctl.hash
-		generateName, ownerAPI, ownerKind, ownerTag = own+"-", "apps/v1", "ReplicaSet", tagReplicaSet
-		name = generateName + suffix
+		own, ownerAPI, ownerKind, ownerTag = ctl.name+"-"+ctl.hash, "apps/v1", "ReplicaSet", tagReplicaSet
+		name = own + "-" + suffix
 		extra = []pair{{"pod-template-hash", ctl.hash}}
 	case statefulSet:
-		own, generateName, ownerAPI, ownerKind, ownerTag = ctl.name, ctl.name+"-", "apps/v1", "StatefulSet", tagController
-		name = generateName + itoa(j)
-		extra = []pair{
-			{"apps.kubernetes.io/pod-index", itoa(j)},
-			{"controller-revision-hash", ctl.name + "-" + ctl.hash},
-			{"statefulset.kubernetes.io/pod-name", name},
-		}
+		own, ownerAPI, ownerKind, ownerTag = ctl.name, "apps/v1", "StatefulSet", tagController
+		name = ctl.name + "-" + itoa(j)
+		extra = []pair{{"controller-revision-hash", ctl.name + "-" + ctl.hash}, {"statefulset.kubernetes.io/pod-name", name}}
 	case daemonSet:
-		own, generateName, ownerAPI, ownerKind, ownerTag = ctl.name, ctl.name+"-", "apps/v1", "DaemonSet", tagController
-		name = generateName + suffix
-		extra = []pair{{"controller-revision-hash", ctl.hash}, {"pod-template-generation", "1"}}
+		own, ownerAPI, ownerKind, ownerTag = ctl.name, "apps/v1", "DaemonSet", tagController
+		name = ctl.name + "-" + suffix
+		extra = []pair{{"controller-revision-hash", ctl.hash}}
 	case cronJob:
-		own = jobName(ctl, ci)
-		generateName, ownerAPI, ownerKind, ownerTag = own+"-", "batch/v1", "Job", tagJob
-		name = generateName + suffix
+		own, ownerAPI, ownerKind, ownerTag = jobName(ctl, ci), "batch/v1", "Job", tagJob
+		name = own + "-" + suffix
 		extra = g.jobLabels(ctl, ci)
 		created = base.Add(56*24*time.Hour + time.Duration(1+j)*time.Second)
 	}
 	inj := injected(ns, ctl)
 	if inj {
-		extra = append(extra,
-			pair{"security.istio.io/tlsMode", "istio"},
-			pair{"service.istio.io/canonical-name", ctl.name},
-			pair{"service.istio.io/canonical-revision", ctl.version})
-	}
-	labels := templateLabels(ctl, extra...)
-	ann := templateAnnotations(ctl)
-	if inj {
-		kept := ann[:0]
-		for _, a := range ann {
-			if a.k != "prometheus.io/port" && a.k != "prometheus.io/scrape" {
-				kept = append(kept, a)
-			}
-		}
-		status := sidecarStatusClassic
-		if ctl.native {
-			status = sidecarStatusNative
-		}
-		ann = append(kept,
-			pair{"istio.io/rev", meshRevision},
-			pair{"kubectl.kubernetes.io/default-container", ctl.word},
-			pair{"kubectl.kubernetes.io/default-logs-container", ctl.word},
-			pair{"prometheus.io/path", "/stats/prometheus"},
-			pair{"prometheus.io/port", "15020"},
-			pair{"prometheus.io/scrape", "true"},
-			pair{"sidecar.istio.io/status", status})
+		extra = append(extra, pair{"security.istio.io/tlsMode", "istio"})
 	}
 	node := g.rng.IntN(g.p.nodes)
 	if ctl.kind == daemonSet {
 		node = (ci*7 + j) % g.p.nodes
 	}
-	hostIP, ip := nodeIP(node), podIP(gi)
+	hostIP, ip := g.p.nodeIP[node], podIP(gi)
 	if ctl.hostNet {
 		ip = hostIP
 	}
-	kubeAPI := "kube-api-access-" + nameSuffix(h>>24%14348907, 5)
 	claim := ""
 	if ctl.kind == statefulSet && j < ctl.pvcPods {
 		claim = "data-" + ctl.name + "-" + itoa(j)
 	}
 
 	g.doc("v1", "Pod")
-	g.ln(0, "metadata:")
-	if len(ann) > 0 {
-		g.ln(2, "annotations:")
-		g.pairs(4, ann)
-	}
-	g.kt(2, "creationTimestamp", created)
-	g.kv(2, "generateName", generateName)
-	g.ln(2, "labels:")
-	g.pairs(4, labels)
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "v1")
-	md := g.f(6, "metadata")
-	if len(ann) > 0 {
-		g.mfMapKeys(md, "annotations", ann)
-	}
-	g.leaves(md, "generateName")
-	g.mfMapKeys(md, "labels", labels)
-	g.ownerKey(md, ownerTag, ci)
-	sp := g.f(6, "spec")
-	g.mfContainers(sp, ctl)
-	g.leaves(sp, "dnsPolicy", "enableServiceLinks")
-	if ctl.hostNet {
-		g.leaves(sp, "hostNetwork")
-	}
-	g.leaves(sp, "restartPolicy", "schedulerName", "securityContext", "terminationGracePeriodSeconds")
-	g.mfEnd(2, "kube-controller-manager", "Update", "", created)
-	g.mfBegin(2, "v1")
-	g.leaves(g.f(6, "status"), "conditions", "containerStatuses", "hostIP", "hostIPs", "phase", "podIP", "podIPs", "startTime")
-	g.mfEnd(2, "kubelet", "Update", "status", created.Add(9*time.Second))
+	g.m("metadata")
+	g.pairs("annotations", templateAnnotations(ctl))
+	g.ts("creationTimestamp", created)
+	g.pairs("labels", templateLabels(ctl, extra...))
+	g.managed("v1", "kube-controller-manager", "f:spec")
 	g.names(name, ns.name)
-	g.ownerRef(2, ownerAPI, ownerKind, own, ownerTag, ci)
+	g.ownerRef(ownerAPI, ownerKind, own, ownerTag, ci)
 	g.ids(tagPod, gi)
+	g.up()
 
-	g.ln(0, "spec:")
-	g.ln(2, "containers:")
-	g.appContainer(2, ctl, claim != "", kubeAPI)
+	g.m("spec")
+	g.l("containers")
+	g.appContainer(ctl, claim != "")
 	if inj && !ctl.native {
-		g.proxy(ns, ctl, false)
+		g.proxy(ctl, false)
 	}
-	g.ln(2, "dnsPolicy: ClusterFirst")
-	g.ln(2, "enableServiceLinks: true")
+	g.up()
 	if ctl.hostNet {
-		g.ln(2, "hostNetwork: true")
+		g.flag("hostNetwork", true)
 	}
-	if inj {
-		g.ln(2, "initContainers:")
-		g.raw(istioInit)
-		if ctl.native {
-			g.proxy(ns, ctl, true)
-		}
+	if inj && ctl.native {
+		g.l("initContainers")
+		g.proxy(ctl, true)
+		g.up()
 	}
-	g.kv(2, "nodeName", g.nodeName(node))
-	g.ln(2, "preemptionPolicy: PreemptLowerPriority")
-	g.ln(2, "priority: 0")
+	g.str("nodeName", g.p.nodeName[node])
 	if ctl.kind == cronJob {
-		g.ln(2, "restartPolicy: OnFailure")
-	} else {
-		g.ln(2, "restartPolicy: Always")
+		g.str("restartPolicy", "OnFailure")
 	}
-	g.raw(podSpecCommon)
-	g.ln(2, "volumes:")
 	if claim != "" {
-		g.ln(2, "- name: data")
-		g.ln(4, "persistentVolumeClaim:")
-		g.kv(6, "claimName", claim)
+		g.l("volumes")
+		g.item()
+		g.str("name", "data")
+		g.m("persistentVolumeClaim")
+		g.str("claimName", claim)
+		g.up()
+		g.up()
+		g.up()
 	}
-	if inj {
-		g.raw(istioVolumes)
-	}
-	g.kv(2, "- name", kubeAPI)
-	g.raw(kubeAPIVolume)
+	g.up()
 
-	g.ln(0, "status:")
-	g.ln(2, "conditions:")
-	g.ln(2, "- lastProbeTime: null")
-	g.kt(4, "lastTransitionTime", created.Add(9*time.Second))
-	g.ln(4, `status: "True"`)
-	g.ln(4, "type: Ready")
-	g.kv(2, "hostIP", hostIP)
-	g.ln(2, "hostIPs:")
-	g.kv(2, "- ip", hostIP)
-	g.ln(2, "phase: Running")
-	g.kv(2, "podIP", ip)
-	g.ln(2, "podIPs:")
-	g.kv(2, "- ip", ip)
-	g.ln(2, "qosClass: Burstable")
-	g.kt(2, "startTime", created.Add(time.Second))
+	g.m("status")
+	g.str("hostIP", hostIP)
+	g.str("phase", "Running")
+	g.str("podIP", ip)
+	g.up()
 	g.end()
 }
 
-// appContainer writes the application container as a list item at ind; in
-// a pod (kubeAPI set) it also mounts the service-account token and, when
-// claim is set, the StatefulSet's claim.
-func (g *gen) appContainer(ind int, ctl *controller, claim bool, kubeAPI string) {
-	g.kv(ind, "- image", ctl.image)
-	in := ind + 2
-	g.ln(in, "imagePullPolicy: IfNotPresent")
-	g.kv(in, "name", ctl.word)
-	g.ln(in, "ports:")
-	g.indent(in)
-	g.b = append(g.b, "- containerPort: "...)
-	g.b = strconv.AppendInt(g.b, int64(ctl.port), 10)
-	g.b = append(g.b, '\n')
-	g.kv(in+2, "name", ctl.portName)
-	g.ln(in+2, "protocol: TCP")
-	if ctl.metrics {
-		g.ln(in, "- containerPort: 9102")
-		g.ln(in+2, "name: http-metrics")
-		g.ln(in+2, "protocol: TCP")
-	}
-	g.ln(in, "resources:")
-	g.ln(in+2, "limits:")
-	g.ln(in+4, "memory: 512Mi")
-	g.ln(in+2, "requests:")
-	g.ln(in+4, "cpu: 100m")
-	g.ln(in+4, "memory: 256Mi")
-	g.ln(in, "terminationMessagePath: /dev/termination-log")
-	g.ln(in, "terminationMessagePolicy: File")
-	if kubeAPI == "" {
-		return
-	}
-	g.ln(in, "volumeMounts:")
-	if claim {
-		g.ln(in, "- mountPath: /var/lib/data")
-		g.ln(in+2, "name: data")
-	}
-	g.ln(in, "- mountPath: /var/run/secrets/kubernetes.io/serviceaccount")
-	g.kv(in+2, "name", kubeAPI)
-	g.ln(in+2, "readOnly: true")
-}
-
-// proxy writes the istio-proxy container as a list item at indentation 2;
+// proxy writes the istio-proxy container as the next item of a sequence;
 // native sidecars are init containers with restartPolicy: Always.
-func (g *gen) proxy(ns *namespace, ctl *controller, native bool) {
-	g.raw(proxyHead)
-	g.ln(4, "- name: ISTIO_META_APP_CONTAINERS")
-	g.kv(6, "value", ctl.word)
-	g.ln(4, "- name: ISTIO_META_WORKLOAD_NAME")
-	g.kv(6, "value", ctl.name)
-	g.ln(4, "- name: ISTIO_META_OWNER")
-	g.indent(6)
-	g.b = append(g.b, "value: kubernetes://apis/"...)
-	g.b = append(g.b, ctl.kind.apiVersion()...)
-	g.b = append(g.b, "/namespaces/"...)
-	g.b = append(g.b, ns.name...)
-	g.b = append(g.b, '/')
-	g.b = append(g.b, ownerResource[ctl.kind]...)
-	g.b = append(g.b, '/')
-	g.b = append(g.b, ctl.name...)
-	g.b = append(g.b, '\n')
-	g.raw(proxyMid)
-	if native {
-		g.ln(4, "restartPolicy: Always")
+func (g *gen) proxy(ctl *controller, native bool) {
+	g.item()
+	g.str("image", proxyImage)
+	g.str("name", "istio-proxy")
+	g.l("ports")
+	g.item()
+	g.num("containerPort", 15090) // Envoy's Prometheus port
+	g.up()
+	g.up()
+	switch ctl.proxyRes {
+	case 1:
+		g.resources("", "", proxyCPU, proxyMemory)
+	case 2:
+		g.resources(proxyCPULimit, proxyMemoryLimit, proxyCPU, proxyMemory)
 	}
-	g.raw(proxyTail)
+	if native {
+		g.str("restartPolicy", "Always")
+	}
+	g.up()
 }
-
-var ownerResource = [...]string{deployment: "deployments", statefulSet: "statefulsets", daemonSet: "daemonsets", cronJob: "cronjobs"}
-
-const proxyHead = `  - args:
-    - proxy
-    - sidecar
-    - --domain
-    - $(POD_NAMESPACE).svc.cluster.local
-    - --proxyLogLevel=warning
-    - --proxyComponentLogLevel=misc:error
-    - --log_output_level=default:info
-    env:
-    - name: PILOT_CERT_PROVIDER
-      value: istiod
-    - name: CA_ADDR
-      value: istiod.istio-system.svc:15012
-    - name: POD_NAME
-      valueFrom:
-        fieldRef:
-          apiVersion: v1
-          fieldPath: metadata.name
-    - name: POD_NAMESPACE
-      valueFrom:
-        fieldRef:
-          apiVersion: v1
-          fieldPath: metadata.namespace
-    - name: INSTANCE_IP
-      valueFrom:
-        fieldRef:
-          apiVersion: v1
-          fieldPath: status.podIP
-    - name: ISTIO_META_CLUSTER_ID
-      value: Kubernetes
-    - name: ISTIO_META_MESH_ID
-      value: cluster.local
-    - name: TRUST_DOMAIN
-      value: cluster.local
-`
-
-const proxyMid = `    image: docker.io/istio/proxyv2:1.24.2
-    imagePullPolicy: IfNotPresent
-    name: istio-proxy
-    ports:
-    - containerPort: 15090
-      name: http-envoy-prom
-      protocol: TCP
-    readinessProbe:
-      failureThreshold: 4
-      httpGet:
-        path: /healthz/ready
-        port: 15021
-        scheme: HTTP
-      periodSeconds: 15
-      successThreshold: 1
-      timeoutSeconds: 3
-    resources:
-      limits:
-        cpu: "2"
-        memory: 1Gi
-      requests:
-        cpu: 100m
-        memory: 128Mi
-`
-
-const proxyTail = `    securityContext:
-      allowPrivilegeEscalation: false
-      capabilities:
-        drop:
-        - ALL
-      privileged: false
-      readOnlyRootFilesystem: true
-      runAsGroup: 1337
-      runAsNonRoot: true
-      runAsUser: 1337
-    terminationMessagePath: /dev/termination-log
-    terminationMessagePolicy: File
-    volumeMounts:
-    - mountPath: /var/run/secrets/workload-spiffe-uds
-      name: workload-socket
-    - mountPath: /var/run/secrets/credential-uds
-      name: credential-socket
-    - mountPath: /var/run/secrets/workload-spiffe-credentials
-      name: workload-certs
-    - mountPath: /var/run/secrets/istio
-      name: istiod-ca-cert
-    - mountPath: /var/lib/istio/data
-      name: istio-data
-    - mountPath: /etc/istio/proxy
-      name: istio-envoy
-    - mountPath: /var/run/secrets/tokens
-      name: istio-token
-    - mountPath: /etc/istio/pod
-      name: istio-podinfo
-`
-
-const istioInit = `  - args:
-    - istio-iptables
-    - -p
-    - "15001"
-    - -z
-    - "15006"
-    - -u
-    - "1337"
-    - -m
-    - REDIRECT
-    - -i
-    - '*'
-    - -x
-    - ""
-    - -b
-    - '*'
-    - -d
-    - 15090,15021,15020
-    - --log_output_level=default:info
-    image: docker.io/istio/proxyv2:1.24.2
-    imagePullPolicy: IfNotPresent
-    name: istio-init
-    resources:
-      limits:
-        cpu: "2"
-        memory: 1Gi
-      requests:
-        cpu: 100m
-        memory: 128Mi
-    securityContext:
-      allowPrivilegeEscalation: false
-      capabilities:
-        add:
-        - NET_ADMIN
-        - NET_RAW
-        drop:
-        - ALL
-      privileged: false
-      readOnlyRootFilesystem: false
-      runAsGroup: 0
-      runAsNonRoot: false
-      runAsUser: 0
-    terminationMessagePath: /dev/termination-log
-    terminationMessagePolicy: File
-`
-
-const podSpecCommon = `  schedulerName: default-scheduler
-  securityContext: {}
-  serviceAccount: default
-  serviceAccountName: default
-  terminationGracePeriodSeconds: 30
-  tolerations:
-  - effect: NoExecute
-    key: node.kubernetes.io/not-ready
-    operator: Exists
-    tolerationSeconds: 300
-  - effect: NoExecute
-    key: node.kubernetes.io/unreachable
-    operator: Exists
-    tolerationSeconds: 300
-`
-
-const istioVolumes = `  - emptyDir: {}
-    name: workload-socket
-  - emptyDir: {}
-    name: credential-socket
-  - emptyDir: {}
-    name: workload-certs
-  - emptyDir:
-      medium: Memory
-    name: istio-envoy
-  - emptyDir: {}
-    name: istio-data
-  - downwardAPI:
-      defaultMode: 420
-      items:
-      - fieldRef:
-          apiVersion: v1
-          fieldPath: metadata.labels
-        path: labels
-      - fieldRef:
-          apiVersion: v1
-          fieldPath: metadata.annotations
-        path: annotations
-    name: istio-podinfo
-  - name: istio-token
-    projected:
-      defaultMode: 420
-      sources:
-      - serviceAccountToken:
-          audience: istio-ca
-          expirationSeconds: 43200
-          path: istio-token
-  - configMap:
-      defaultMode: 420
-      name: istio-ca-root-cert
-    name: istiod-ca-cert
-`
-
-const kubeAPIVolume = `    projected:
-      defaultMode: 420
-      sources:
-      - serviceAccountToken:
-          expirationSeconds: 3607
-          path: token
-      - configMap:
-          items:
-          - key: ca.crt
-            path: ca.crt
-          name: kube-root-ca.crt
-      - downwardAPI:
-          items:
-          - fieldRef:
-              apiVersion: v1
-              fieldPath: metadata.namespace
-            path: namespace
-`

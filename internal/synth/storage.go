@@ -28,37 +28,42 @@ var storageClasses = []storageClass{
 func (g *gen) storageClasses() {
 	for i, sc := range storageClasses {
 		created := base.Add(time.Duration(5+i) * time.Minute)
-		g.doc("storage.k8s.io/v1", "StorageClass")
+		g.begin()
+		g.flag("allowVolumeExpansion", true)
 		if sc.zones != nil {
-			g.ln(0, "allowedTopologies:")
-			g.ln(0, "- matchLabelExpressions:")
-			g.ln(2, "- key: topology.kubernetes.io/zone")
-			g.ln(4, "values:")
-			for _, z := range sc.zones {
-				g.ln(4, "- "+z)
-			}
+			g.l("allowedTopologies")
+			g.item()
+			g.l("matchLabelExpressions")
+			g.item()
+			g.str("key", "topology.kubernetes.io/zone")
+			g.strs("values", sc.zones...)
+			g.up()
+			g.up()
+			g.up()
+			g.up()
 		}
-		g.ln(0, "allowVolumeExpansion: true")
-		g.ln(0, "metadata:")
+		g.str("apiVersion", "storage.k8s.io/v1")
+		g.str("kind", "StorageClass")
+		g.m("metadata")
 		if sc.dflt {
-			g.ln(2, "annotations:")
-			g.kv(4, "storageclass.kubernetes.io/is-default-class", "true")
+			g.m("annotations")
+			g.str("storageclass.kubernetes.io/is-default-class", "true")
+			g.up()
 		}
-		g.kt(2, "creationTimestamp", created)
-		g.ln(2, "managedFields:")
-		g.mfBegin(2, "storage.k8s.io/v1")
-		g.leaves(6, "allowVolumeExpansion", "parameters", "provisioner", "reclaimPolicy", "volumeBindingMode")
-		g.mfEnd(2, "helm", "Update", "", created)
+		g.ts("creationTimestamp", created)
+		g.managed("storage.k8s.io/v1", "helm", "f:parameters")
 		g.tail(sc.name, "", tagStorageClass, i)
-		g.ln(0, "parameters:")
-		g.kv(2, "encrypted", "true")
-		g.kv(2, "type", sc.typ)
-		g.ln(0, "provisioner: ebs.csi.aws.com")
-		g.ln(0, "reclaimPolicy: Delete")
+		g.up()
+		g.m("parameters")
+		g.str("encrypted", "true")
+		g.str("type", sc.typ)
+		g.up()
+		g.str("provisioner", "ebs.csi.aws.com")
+		g.str("reclaimPolicy", "Delete")
 		if sc.immediate {
-			g.ln(0, "volumeBindingMode: Immediate")
+			g.str("volumeBindingMode", "Immediate")
 		} else {
-			g.ln(0, "volumeBindingMode: WaitForFirstConsumer")
+			g.str("volumeBindingMode", "WaitForFirstConsumer")
 		}
 		g.end()
 	}
@@ -85,128 +90,92 @@ func (g *gen) claimCreated(ns *namespace, k int) time.Time {
 	return ns.created.Add(10*time.Minute + time.Duration(k)*11*time.Second)
 }
 
+// volumeName returns "pvc-<uid of claim gi>".
+func (g *gen) volumeName(gi int) string {
+	var buf [40]byte
+	return string(g.appendUID(append(buf[:0], "pvc-"...), tagPVC, gi))
+}
+
 func (g *gen) persistentVolume(ns *namespace, k int) {
 	gi := ns.pvc0 + k
 	zone, class, size := g.volume(gi)
 	created := g.claimCreated(ns, k).Add(2 * time.Second)
 	g.doc("v1", "PersistentVolume")
-	g.ln(0, "metadata:")
-	g.raw(pvAnnotations)
-	g.kt(2, "creationTimestamp", created)
-	g.raw(pvFinalizers)
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "v1")
-	sp := g.f(6, "spec")
-	g.leaves(sp, "accessModes", "capacity", "claimRef", "csi", "nodeAffinity",
-		"persistentVolumeReclaimPolicy", "storageClassName", "volumeMode")
-	g.mfEnd(2, "csi-provisioner", "Update", "", created)
-	g.indent(2)
-	g.b = append(g.b, "name: pvc-"...)
-	g.b = g.appendUID(g.b, tagPVC, gi)
-	g.b = append(g.b, '\n')
+	g.m("metadata")
+	g.ts("creationTimestamp", created)
+	g.managed("v1", "csi-provisioner", "f:spec")
+	g.str("name", g.volumeName(gi))
 	g.ids(tagPV, gi)
-	g.ln(0, "spec:")
-	g.ln(2, "accessModes:")
-	g.ln(2, "- ReadWriteOnce")
-	g.ln(2, "capacity:")
-	g.kv(4, "storage", size)
-	g.ln(2, "claimRef:")
-	g.ln(4, "apiVersion: v1")
-	g.ln(4, "kind: PersistentVolumeClaim")
-	g.kv(4, "name", g.p.claimName(ns, k))
-	g.kv(4, "namespace", ns.name)
-	g.kuid(4, "uid", tagPVC, gi)
-	g.ln(2, "csi:")
-	g.ln(4, "driver: ebs.csi.aws.com")
-	g.ln(4, "fsType: ext4")
-	g.ln(4, "volumeAttributes:")
-	g.ln(6, "storage.kubernetes.io/csiProvisionerIdentity: 1736150400000-8081-ebs.csi.aws.com")
-	g.indent(4)
-	g.b = append(g.b, "volumeHandle: vol-0"...)
-	g.b = strconv.AppendUint(g.b, g.hash(tagPV, gi)|1<<63, 16)
-	g.b = append(g.b, '\n')
-	g.ln(2, "nodeAffinity:")
-	g.ln(4, "required:")
-	g.ln(6, "nodeSelectorTerms:")
-	g.ln(6, "- matchExpressions:")
-	g.ln(8, "- key: topology.kubernetes.io/zone")
-	g.ln(10, "operator: In")
-	g.ln(10, "values:")
-	g.ln(10, "- "+zone)
-	g.ln(2, "persistentVolumeReclaimPolicy: Delete")
-	g.kv(2, "storageClassName", class)
-	g.ln(2, "volumeMode: Filesystem")
-	g.ln(0, "status:")
-	g.kt(2, "lastPhaseTransitionTime", created)
-	g.ln(2, "phase: Bound")
+	g.up()
+	g.m("spec")
+	g.strs("accessModes", "ReadWriteOnce")
+	g.m("capacity")
+	g.str("storage", size)
+	g.up()
+	g.m("claimRef")
+	g.str("kind", "PersistentVolumeClaim")
+	g.str("name", g.p.claimName(ns, k))
+	g.str("namespace", ns.name)
+	g.uid("uid", tagPVC, gi)
+	g.up()
+	g.m("csi")
+	g.str("driver", "ebs.csi.aws.com")
+	var buf [24]byte
+	g.str("volumeHandle", string(strconv.AppendUint(append(buf[:0], "vol-0"...), g.hash(tagPV, gi)|1<<63, 16)))
+	g.up()
+	g.m("nodeAffinity")
+	g.m("required")
+	g.l("nodeSelectorTerms")
+	g.item()
+	g.l("matchExpressions")
+	g.item()
+	g.str("key", "topology.kubernetes.io/zone")
+	g.str("operator", "In")
+	g.strs("values", zone)
+	g.up()
+	g.up()
+	g.up()
+	g.up()
+	g.up()
+	g.up()
+	g.str("storageClassName", class)
+	g.up()
+	g.m("status")
+	g.str("phase", "Bound")
+	g.up()
 	g.end()
 }
-
-const pvAnnotations = `  annotations:
-    pv.kubernetes.io/provisioned-by: ebs.csi.aws.com
-    volume.kubernetes.io/provisioner-deletion-secret-name: ""
-    volume.kubernetes.io/provisioner-deletion-secret-namespace: ""
-`
-
-const pvFinalizers = `  finalizers:
-  - external-provisioner.volume.kubernetes.io/finalizer
-  - kubernetes.io/pv-protection
-  - external-attacher/ebs-csi-aws-com
-`
 
 func (g *gen) claim(ns *namespace, k int) {
 	gi := ns.pvc0 + k
 	_, class, size := g.volume(gi)
 	created := g.claimCreated(ns, k)
-	name := g.p.claimName(ns, k)
 	g.doc("v1", "PersistentVolumeClaim")
-	g.ln(0, "metadata:")
-	g.raw(pvcAnnotations)
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "finalizers:")
-	g.ln(2, "- kubernetes.io/pvc-protection")
-	owner := g.claimOwner(ns, k)
-	if owner != nil {
-		g.ln(2, "labels:")
-		g.kv(4, "app", owner.name)
+	g.m("metadata")
+	g.ts("creationTimestamp", created)
+	if owner := g.claimOwner(ns, k); owner != nil {
+		g.m("labels")
+		g.str("app", owner.name)
+		g.up()
 	}
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "v1")
-	md := g.f(6, "metadata")
-	an := g.f(md, "annotations")
-	g.fdot(an)
-	g.leaves(an, "pv.kubernetes.io/bind-completed", "pv.kubernetes.io/bound-by-controller",
-		"volume.beta.kubernetes.io/storage-provisioner", "volume.kubernetes.io/storage-provisioner")
-	g.leaves(g.f(6, "spec"), "volumeName")
-	g.mfEnd(2, "kube-controller-manager", "Update", "", created.Add(2*time.Second))
-	g.tail(name, ns.name, tagPVC, gi)
-	g.ln(0, "spec:")
-	g.ln(2, "accessModes:")
-	g.ln(2, "- ReadWriteOnce")
-	g.ln(2, "resources:")
-	g.ln(4, "requests:")
-	g.kv(6, "storage", size)
-	g.kv(2, "storageClassName", class)
-	g.ln(2, "volumeMode: Filesystem")
-	g.indent(2)
-	g.b = append(g.b, "volumeName: pvc-"...)
-	g.b = g.appendUID(g.b, tagPVC, gi)
-	g.b = append(g.b, '\n')
-	g.ln(0, "status:")
-	g.ln(2, "accessModes:")
-	g.ln(2, "- ReadWriteOnce")
-	g.ln(2, "capacity:")
-	g.kv(4, "storage", size)
-	g.ln(2, "phase: Bound")
+	g.managed("v1", "kube-controller-manager", "f:spec")
+	g.tail(g.p.claimName(ns, k), ns.name, tagPVC, gi)
+	g.up()
+	g.m("spec")
+	g.strs("accessModes", "ReadWriteOnce")
+	g.m("resources")
+	g.m("requests")
+	g.str("storage", size)
+	g.up()
+	g.up()
+	g.str("storageClassName", class)
+	g.str("volumeName", g.volumeName(gi))
+	g.up()
+	g.m("status")
+	g.str("phase", "Bound")
+	g.up()
 	g.end()
 }
-
-const pvcAnnotations = `  annotations:
-    pv.kubernetes.io/bind-completed: "yes"
-    pv.kubernetes.io/bound-by-controller: "yes"
-    volume.beta.kubernetes.io/storage-provisioner: ebs.csi.aws.com
-    volume.kubernetes.io/storage-provisioner: ebs.csi.aws.com
-`
 
 // claimOwner returns the StatefulSet whose pod mounts claim k, or nil for a
 // standalone claim.

@@ -1,12 +1,17 @@
 // Package synth generates synthetic clusters, as Kubernetes manifests, for
 // benchmarks.
 //
-// The output reads like a `kubectl get -o yaml` dump of a cluster running
-// Istio: objects carry uids, resourceVersions, creationTimestamps,
-// managedFields and last-applied-configuration annotations; pods point at
-// their ReplicaSet, StatefulSet, DaemonSet or Job through ownerReferences, and
+// The output reads like the manifests of a cluster running Istio, as
+// `kubectl get -o yaml` (or, in JSON, `kubectl get -o json | jq -c
+// '.items[]'`) prints them: objects carry uids, creationTimestamps, a
+// managedFields entry and, on objects applied with kubectl, a
+// last-applied-configuration annotation; pods point at their
+// ReplicaSet, StatefulSet, DaemonSet or Job through ownerReferences, and
 // those at their Deployment or CronJob; injected pods carry the istio-proxy
-// container. The same Config always produces the same bytes.
+// container. Objects hold what an audit reads rather than full status
+// dumps: no resourceVersions, few defaulted fields, status only where it says
+// something (a pod's phase and addresses, a volume's binding). The same
+// Config always produces the same bytes.
 //
 // Labels that matter to tilsyn:
 //   - namespace `tilsyn.io/personal-data: "true"` marks personal-data scope;
@@ -38,6 +43,7 @@ import (
 // Namespaces includes istio-system (and, from 8 namespaces on, kube-system,
 // kube-public, kube-node-lease and default, which hold no workloads).
 // PeerAuthentications includes the mesh-wide default in istio-system.
+// Format is FormatYAML (the default when empty) or FormatJSON.
 type Config struct {
 	Namespaces          int
 	Controllers         int
@@ -47,6 +53,7 @@ type Config struct {
 	DestinationRules    int
 	ServiceEntries      int
 	Seed                int64
+	Format              string
 }
 
 // Reference sizes at factor 1.
@@ -102,6 +109,9 @@ func (c Config) validate() error {
 	if c.Pods > 0 && c.Controllers == 0 {
 		return errors.New("synth: pods need at least one controller")
 	}
+	if c.Format != "" && c.Format != FormatYAML && c.Format != FormatJSON {
+		return fmt.Errorf("synth: unknown format %q (want %q or %q)", c.Format, FormatYAML, FormatJSON)
+	}
 	return nil
 }
 
@@ -111,39 +121,44 @@ var base = time.Date(2025, time.January, 6, 8, 0, 0, 0, time.UTC)
 
 // gen writes objects of one cluster. The plan is shared and read-only; the
 // rest is the state of one output stream. Every namespace draws from its own
-// random stream and numbers its resourceVersions from its own base, so a
-// namespace's objects do not depend on what was written before them: Write
-// and WriteDir produce the same bytes, and WriteDir writes its files
-// concurrently.
+// random stream, so a namespace's objects do not depend on what was written
+// before them: Write and WriteDir produce the same bytes, and WriteDir
+// writes its files concurrently.
 type gen struct {
 	c    Config
 	p    *plan
 	seed uint64 // hash seed
+	json bool   // write JSON lines instead of YAML
 	rng  *rand.Rand
 	out  io.Writer
-	b    []byte // the document being written
-	j    []byte // scratch for last-applied JSON
+	b    []byte  // the document being written
+	st   []frame // its open collections
+	j    []byte  // scratch for last-applied JSON
 	n    int
-	rev  int64
 	err  error
 }
 
 func newGen(c Config) *gen {
-	return &gen{
+	g := &gen{
 		c:    c,
 		p:    newPlan(c, rand.New(rand.NewPCG(uint64(c.Seed), 0x706c616e))),
 		seed: mix(uint64(c.Seed)),
+		json: c.Format == FormatJSON,
 	}
+	g.hosts()
+	return g
 }
 
 // fork returns a generator for another output stream of the same cluster.
 func (g *gen) fork(out io.Writer) *gen {
-	return &gen{c: g.c, p: g.p, seed: g.seed, out: out, b: make([]byte, 0, 1<<14)}
+	return &gen{c: g.c, p: g.p, seed: g.seed, json: g.json, out: out,
+		b: make([]byte, 0, 1<<14), st: make([]frame, 0, 16)}
 }
 
-// Write writes all objects as one multi-document YAML stream: the
-// cluster-scoped objects first, then every namespace's objects in turn. The
-// stream is the concatenation of the files WriteDir writes, in name order.
+// Write writes all objects as one stream: in YAML, documents each starting
+// with "---"; in JSON, one object per line. The cluster-scoped objects come
+// first, then every namespace's objects in turn. The stream is the
+// concatenation of the files WriteDir writes, in name order.
 func Write(w io.Writer, c Config) (int, error) {
 	if err := c.validate(); err != nil {
 		return 0, err
@@ -166,8 +181,9 @@ const NamespacesPerFile = 500
 // WriteDir writes the cluster into dir as cluster-scoped.yaml (Namespaces,
 // Nodes, StorageClasses, PersistentVolumes) and namespaces-000.yaml,
 // namespaces-001.yaml, ... holding the namespaced objects of up to
-// NamespacesPerFile namespaces each, in namespace order. Files are written
-// concurrently and atomically. It returns the number of objects written.
+// NamespacesPerFile namespaces each, in namespace order; in JSON the files
+// end in .json instead. Files are written concurrently and atomically. It
+// returns the number of objects written.
 func WriteDir(dir string, c Config) (int, error) {
 	if err := c.validate(); err != nil {
 		return 0, err
@@ -189,10 +205,14 @@ func WriteDir(dir string, c Config) (int, error) {
 	errs := make([]error, len(files))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
+	ext := ".yaml"
+	if g.json {
+		ext = ".json"
+	}
 	for k, emit := range files {
-		name := "cluster-scoped.yaml"
+		name := "cluster-scoped" + ext
 		if k > 0 {
-			name = fmt.Sprintf("namespaces-%03d.yaml", k-1)
+			name = fmt.Sprintf("namespaces-%03d%s", k-1, ext)
 		}
 		wg.Go(func() {
 			sem <- struct{}{}
@@ -240,7 +260,6 @@ func writeFile(dir, name string, g *gen, emit func(*gen)) (int, error) {
 
 // clusterScoped writes Namespaces, StorageClasses, Nodes and PersistentVolumes.
 func (g *gen) clusterScoped() {
-	g.rev = 1000
 	for i := range g.p.ns {
 		g.namespace(i)
 	}
@@ -265,7 +284,6 @@ func (g *gen) clusterScoped() {
 func (g *gen) namespaced(i int) {
 	ns := &g.p.ns[i]
 	g.rng = rand.New(rand.NewPCG(uint64(g.c.Seed), 0x6e73<<32|uint64(i)))
-	g.rev = int64(i+1) << 20
 	if i == rootNS {
 		g.istioSystem()
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -168,7 +169,7 @@ func TestCounts(t *testing.T) {
 }
 
 func TestScaled(t *testing.T) {
-	if got, want := Scaled(1), (Config{2000, 10000, 50000, 10000, 5000, 5000, 1000, 1}); got != want {
+	if got, want := Scaled(1), (Config{2000, 10000, 50000, 10000, 5000, 5000, 1000, 1, ""}); got != want {
 		t.Errorf("Scaled(1) = %+v, want %+v", got, want)
 	}
 	if got := Scaled(0); got != (Config{Seed: 1}) {
@@ -197,7 +198,7 @@ func TestValidYAML(t *testing.T) {
 		if err := checkYAML(d.lines); err != nil {
 			t.Fatalf("document %d (%s %s/%s): %v", i+1, d.kind, d.ns, d.name, err)
 		}
-		if d.kind == "" || d.name == "" || d.uid == "" || d.lines[0] != "apiVersion: "+strings.TrimPrefix(d.lines[0], "apiVersion: ") {
+		if d.kind == "" || d.name == "" || d.uid == "" || !slices.ContainsFunc(d.lines, func(l string) bool { return strings.HasPrefix(l, "apiVersion: ") }) {
 			t.Fatalf("document %d lacks apiVersion, kind, name or uid:\n%s", i+1, strings.Join(d.lines[:5], "\n"))
 		}
 	}
@@ -283,7 +284,7 @@ func TestMeshFeatures(t *testing.T) {
 		"location: MESH_EXTERNAL", "protocol: HTTP\n", "protocol: HTTPS", "protocol: TLS", "protocol: TCP",
 		"tilsyn.io/transfer-basis:", "- eu-west-2a", "- eu-north-1a", "providerID: aws:///eu-north-1",
 		"topology.kubernetes.io/region: eu-north-1", "rootNamespace: istio-system", "enableAutoMtls: true",
-		"mode: REGISTRY_ONLY", "name: istio-proxy", "restartPolicy: Always\n    securityContext",
+		"mode: REGISTRY_ONLY", "name: istio-proxy", "initContainers:\n  - image: docker.io/istio/proxyv2", "    restartPolicy: Always\n",
 		"kind: PersistentVolumeClaim", "claimName: data-",
 	} {
 		if !strings.Contains(text, want) {
@@ -325,36 +326,41 @@ func TestRootCert(t *testing.T) {
 }
 
 func TestWriteDir(t *testing.T) {
-	c := Config{Namespaces: 1100, Controllers: 300, Pods: 500, PersistentVolumes: 40, PeerAuthentications: 60, DestinationRules: 30, ServiceEntries: 20, Seed: 3}
-	dir := t.TempDir()
-	n, err := WriteDir(dir, c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	var joined []byte
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	sort.Strings(names)
-	want := []string{"cluster-scoped.yaml", "namespaces-000.yaml", "namespaces-001.yaml", "namespaces-002.yaml"}
-	if strings.Join(names, " ") != strings.Join(want, " ") {
-		t.Fatalf("files %v, want %v", names, want)
-	}
-	for _, name := range names {
-		b, err := os.ReadFile(filepath.Join(dir, name))
+	for _, format := range []string{FormatYAML, FormatJSON} {
+		c := Config{Namespaces: 1100, Controllers: 300, Pods: 500, PersistentVolumes: 40, PeerAuthentications: 60, DestinationRules: 30, ServiceEntries: 20, Seed: 3, Format: format}
+		dir := t.TempDir()
+		n, err := WriteDir(dir, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		joined = append(joined, b...)
-	}
-	stream, m := generate(t, c)
-	if n != m || !bytes.Equal(joined, stream) {
-		t.Errorf("WriteDir wrote %d objects, Write %d; files equal to the stream: %v", n, m, bytes.Equal(joined, stream))
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		var joined []byte
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		sort.Strings(names)
+		want := []string{"cluster-scoped", "namespaces-000", "namespaces-001", "namespaces-002"}
+		for i := range want {
+			want[i] += "." + format
+		}
+		if strings.Join(names, " ") != strings.Join(want, " ") {
+			t.Fatalf("files %v, want %v", names, want)
+		}
+		for _, name := range names {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			joined = append(joined, b...)
+		}
+		stream, m := generate(t, c)
+		if n != m || !bytes.Equal(joined, stream) {
+			t.Errorf("%s: WriteDir wrote %d objects, Write %d; files equal to the stream: %v", format, n, m, bytes.Equal(joined, stream))
+		}
 	}
 }
 
@@ -367,18 +373,23 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 }
 
 func BenchmarkWrite(b *testing.B) {
-	c := Scaled(1)
-	rootCertPEM() // once per process; not part of the measurement
-	var objects int
-	var w countingWriter
-	for b.Loop() {
-		w.n = 0
-		n, err := Write(&w, c)
-		if err != nil {
-			b.Fatal(err)
-		}
-		objects = n
+	for _, format := range []string{FormatYAML, FormatJSON} {
+		b.Run(format, func(b *testing.B) {
+			c := Scaled(1)
+			c.Format = format
+			rootCertPEM() // once per process; not part of the measurement
+			var objects int
+			var w countingWriter
+			for b.Loop() {
+				w.n = 0
+				n, err := Write(&w, c)
+				if err != nil {
+					b.Fatal(err)
+				}
+				objects = n
+			}
+			b.SetBytes(w.n)
+			b.ReportMetric(float64(objects), "objects/op")
+		})
 	}
-	b.SetBytes(w.n)
-	b.ReportMetric(float64(objects), "objects/op")
 }

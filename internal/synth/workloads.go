@@ -37,7 +37,7 @@ func (g *gen) workload(ns *namespace, ctl *controller, ci int) {
 }
 
 func templateLabels(ctl *controller, extra ...pair) []pair {
-	ps := make([]pair, 0, len(extra)+5)
+	ps := make([]pair, 0, len(extra)+3)
 	ps = append(ps, extra...)
 	ps = append(ps, pair{"app", ctl.name}, pair{"version", ctl.version})
 	switch ctl.inject {
@@ -49,10 +49,20 @@ func templateLabels(ctl *controller, extra ...pair) []pair {
 	return ps
 }
 
+// Sidecar resources set through annotations, and so on the injected
+// istio-proxy container.
+const (
+	proxyCPU, proxyMemory           = "200m", "256Mi"
+	proxyCPULimit, proxyMemoryLimit = "1", "512Mi"
+)
+
 func templateAnnotations(ctl *controller) []pair {
 	var ps []pair
-	if ctl.metrics {
-		ps = append(ps, pair{"prometheus.io/port", "9102"}, pair{"prometheus.io/scrape", "true"})
+	if ctl.proxyRes > 0 {
+		ps = append(ps, pair{"sidecar.istio.io/proxyCPU", proxyCPU}, pair{"sidecar.istio.io/proxyMemory", proxyMemory})
+	}
+	if ctl.proxyRes > 1 {
+		ps = append(ps, pair{"sidecar.istio.io/proxyCPULimit", proxyCPULimit}, pair{"sidecar.istio.io/proxyMemoryLimit", proxyMemoryLimit})
 	}
 	if ctl.exclIn != "" {
 		ps = append(ps, pair{"traffic.sidecar.istio.io/excludeInboundPorts", ctl.exclIn})
@@ -65,7 +75,9 @@ func templateAnnotations(ctl *controller) []pair {
 
 func jobName(ctl *controller, ci int) string { return ctl.name + "-" + itoa(28940000+ci%100000) }
 
-// controller writes the Deployment, StatefulSet, DaemonSet or CronJob.
+// controller writes the Deployment, StatefulSet, DaemonSet or CronJob, as
+// applied with kubectl. Controllers, ReplicaSets and Jobs carry no status:
+// nothing reads it, and pods say what runs.
 func (g *gen) controller(ns *namespace, ctl *controller, ci int) {
 	kn, av := kindNames[ctl.kind], ctl.kind.apiVersion()
 	labels := []pair{{"app", ctl.name}}
@@ -73,364 +85,198 @@ func (g *gen) controller(ns *namespace, ctl *controller, ci int) {
 	g.jmeta(av, kn)
 	g.jmap("labels", labels)
 	g.jname(ctl.name, ns.name)
-	g.jraw(`,"spec":{`)
-	switch ctl.kind {
-	case cronJob:
-		g.jraw(`"jobTemplate":{"spec":{`)
-		g.jtemplate(ctl)
-		g.jraw(`}},"schedule":"*/15 * * * *"}}`)
-	default:
-		if ctl.kind != daemonSet {
-			g.jraw(`"replicas":` + itoa(ctl.pods) + ",")
-		}
-		g.jraw(`"selector":{"matchLabels":{"app":"` + ctl.name + `"}},`)
-		if ctl.kind == statefulSet {
-			g.jraw(`"serviceName":"` + ctl.name + `",`)
-		}
-		g.jtemplate(ctl)
-		g.jraw("}}")
-	}
+	g.jraw("}")
 
 	g.doc(av, kn)
-	g.ln(0, "metadata:")
-	g.ln(2, "annotations:")
-	if ctl.kind == deployment {
-		g.kq(4, "deployment.kubernetes.io/revision", "1")
-	}
-	g.lastApplied(4)
-	g.kt(2, "creationTimestamp", ctl.created)
-	g.ln(2, "generation: 1")
-	g.ln(2, "labels:")
-	g.pairs(4, labels)
-	g.ln(2, "managedFields:")
-	g.mfApplied(2, av, labels)
-	sp := g.f(6, "spec")
-	switch ctl.kind {
-	case cronJob:
-		js := g.f(g.f(sp, "jobTemplate"), "spec")
-		g.mfTemplate(js, ctl)
-		g.leaves(sp, "schedule")
-	default:
-		if ctl.kind != daemonSet {
-			g.leaves(sp, "replicas")
-		}
-		g.leaves(sp, "selector")
-		if ctl.kind == statefulSet {
-			g.leaves(sp, "serviceName")
-		}
-		g.mfTemplate(sp, ctl)
-	}
-	g.mfEnd(2, "kubectl-client-side-apply", "Update", "", ctl.created)
-	g.mfBegin(2, av)
-	g.leaves(g.f(6, "status"), statusFields[ctl.kind]...)
-	g.mfEnd(2, "kube-controller-manager", "Update", "status", ctl.created.Add(time.Minute))
+	g.m("metadata")
+	g.m("annotations")
+	g.lastApplied()
+	g.up()
+	g.ts("creationTimestamp", ctl.created)
+	g.pairs("labels", labels)
+	g.managed(av, "kubectl-client-side-apply", "f:spec")
 	g.tail(ctl.name, ns.name, tagController, ci)
+	g.up()
 
-	g.ln(0, "spec:")
+	g.m("spec")
 	switch ctl.kind {
 	case deployment:
-		g.ln(2, "progressDeadlineSeconds: 600")
-		g.ki(2, "replicas", ctl.pods)
-		g.ln(2, "revisionHistoryLimit: 10")
-		g.selector(2, ctl, nil)
-		g.raw("  strategy:\n    rollingUpdate:\n      maxSurge: 25%\n      maxUnavailable: 25%\n    type: RollingUpdate\n")
-		g.template(2, ns, ctl, nil)
+		g.num("replicas", ctl.pods)
+		g.selector(ctl, nil)
+		g.template(ctl, nil)
 	case statefulSet:
-		g.raw("  persistentVolumeClaimRetentionPolicy:\n    whenDeleted: Retain\n    whenScaled: Retain\n")
-		g.ln(2, "podManagementPolicy: OrderedReady")
-		g.ki(2, "replicas", ctl.pods)
-		g.ln(2, "revisionHistoryLimit: 10")
-		g.selector(2, ctl, nil)
-		g.kv(2, "serviceName", ctl.name)
-		g.template(2, ns, ctl, nil)
-		g.raw("  updateStrategy:\n    rollingUpdate:\n      partition: 0\n    type: RollingUpdate\n")
+		g.num("replicas", ctl.pods)
+		g.selector(ctl, nil)
+		g.str("serviceName", ctl.name)
+		g.template(ctl, nil)
 		if ctl.pvcPods > 0 {
-			g.raw(claimTemplate)
+			g.claimTemplate()
 		}
 	case daemonSet:
-		g.ln(2, "revisionHistoryLimit: 10")
-		g.selector(2, ctl, nil)
-		g.template(2, ns, ctl, nil)
-		g.raw("  updateStrategy:\n    rollingUpdate:\n      maxSurge: 0\n      maxUnavailable: 1\n    type: RollingUpdate\n")
+		g.selector(ctl, nil)
+		g.template(ctl, nil)
 	case cronJob:
-		g.ln(2, "concurrencyPolicy: Forbid")
-		g.ln(2, "failedJobsHistoryLimit: 1")
-		g.ln(2, "jobTemplate:")
-		g.ln(4, "metadata:")
-		g.ln(6, "creationTimestamp: null")
-		g.ln(4, "spec:")
-		g.template(6, ns, ctl, nil)
-		g.ln(2, `schedule: '*/15 * * * *'`)
-		g.ln(2, "successfulJobsHistoryLimit: 3")
-		g.ln(2, "suspend: false")
+		g.m("jobTemplate")
+		g.m("spec")
+		g.template(ctl, nil)
+		g.up()
+		g.up()
+		g.str("schedule", "*/15 * * * *")
 	}
-	g.controllerStatus(ctl, ci)
+	g.up()
+
 	g.end()
 }
 
-var statusFields = [...][]string{
-	deployment:  {"availableReplicas", "conditions", "observedGeneration", "readyReplicas", "replicas", "updatedReplicas"},
-	statefulSet: {"availableReplicas", "collisionCount", "currentReplicas", "currentRevision", "observedGeneration", "readyReplicas", "replicas", "updateRevision", "updatedReplicas"},
-	daemonSet:   {"currentNumberScheduled", "desiredNumberScheduled", "numberAvailable", "numberReady", "observedGeneration", "updatedNumberScheduled"},
-	cronJob:     {"active", "lastScheduleTime"},
-}
-
-const claimTemplate = `  volumeClaimTemplates:
-  - apiVersion: v1
-    kind: PersistentVolumeClaim
-    metadata:
-      creationTimestamp: null
-      name: data
-    spec:
-      accessModes:
-      - ReadWriteOnce
-      resources:
-        requests:
-          storage: 20Gi
-      volumeMode: Filesystem
-    status:
-      phase: Pending
-`
-
-// counts writes the replica counters of a status; Kubernetes omits zeros.
-func (g *gen) counts(n int, keys ...string) {
-	if n == 0 {
-		return
-	}
-	for _, k := range keys {
-		g.ki(2, k, n)
-	}
-}
-
-func (g *gen) controllerStatus(ctl *controller, ci int) {
-	n := ctl.pods
-	g.ln(0, "status:")
-	switch ctl.kind {
-	case deployment:
-		g.counts(n, "availableReplicas")
-		g.ln(2, "conditions:")
-		g.kt(2, "- lastTransitionTime", ctl.created.Add(time.Minute))
-		g.kt(4, "lastUpdateTime", ctl.created.Add(time.Minute))
-		g.ln(4, "message: Deployment has minimum availability.")
-		g.ln(4, "reason: MinimumReplicasAvailable")
-		g.ln(4, `status: "True"`)
-		g.ln(4, "type: Available")
-		g.ln(2, "observedGeneration: 1")
-		g.counts(n, "readyReplicas", "replicas", "updatedReplicas")
-	case statefulSet:
-		g.counts(n, "availableReplicas")
-		g.ln(2, "collisionCount: 0")
-		g.counts(n, "currentReplicas")
-		g.kv(2, "currentRevision", ctl.name+"-"+ctl.hash)
-		g.ln(2, "observedGeneration: 1")
-		g.counts(n, "readyReplicas")
-		g.ki(2, "replicas", n)
-		g.kv(2, "updateRevision", ctl.name+"-"+ctl.hash)
-		g.counts(n, "updatedReplicas")
-	case daemonSet:
-		g.ki(2, "currentNumberScheduled", n)
-		g.ki(2, "desiredNumberScheduled", n)
-		g.counts(n, "numberAvailable")
-		g.ln(2, "numberMisscheduled: 0")
-		g.ki(2, "numberReady", n)
-		g.ln(2, "observedGeneration: 1")
-		g.counts(n, "updatedNumberScheduled")
-	case cronJob:
-		g.ln(2, "active:")
-		g.ln(2, "- apiVersion: batch/v1")
-		g.ln(4, "kind: Job")
-		g.kv(4, "name", jobName(ctl, ci))
-		g.kv(4, "namespace", g.p.ns[ctl.ns].name)
-		g.kuid(4, "uid", tagJob, ci)
-		g.kt(2, "lastScheduleTime", base.Add(56*24*time.Hour))
-	}
+// claimTemplate writes the volumeClaimTemplates of a StatefulSet.
+func (g *gen) claimTemplate() {
+	g.l("volumeClaimTemplates")
+	g.item()
+	g.m("metadata")
+	g.str("name", "data")
+	g.up()
+	g.m("spec")
+	g.strs("accessModes", "ReadWriteOnce")
+	g.m("resources")
+	g.m("requests")
+	g.str("storage", "20Gi")
+	g.up()
+	g.up()
+	g.up()
+	g.up()
+	g.up()
 }
 
 // selector writes "selector: matchLabels:" with app and extra labels.
-func (g *gen) selector(ind int, ctl *controller, extra []pair) {
-	g.ln(ind, "selector:")
-	g.ln(ind+2, "matchLabels:")
-	g.pairs(ind+4, append([]pair{{"app", ctl.name}}, extra...))
+func (g *gen) selector(ctl *controller, extra []pair) {
+	g.m("selector")
+	g.pairs("matchLabels", append([]pair{{"app", ctl.name}}, extra...))
+	g.up()
 }
 
-// template writes a pod template at ind; extra labels (pod-template-hash,
-// job labels) are added to the template's labels.
-func (g *gen) template(ind int, ns *namespace, ctl *controller, extra []pair) {
-	g.ln(ind, "template:")
-	g.ln(ind+2, "metadata:")
-	if ann := templateAnnotations(ctl); len(ann) > 0 {
-		g.ln(ind+4, "annotations:")
-		g.pairs(ind+6, ann)
-	}
-	g.ln(ind+4, "creationTimestamp: null")
-	g.ln(ind+4, "labels:")
-	g.pairs(ind+6, templateLabels(ctl, extra...))
-	s := ind + 4
-	g.ln(ind+2, "spec:")
-	g.ln(s, "containers:")
-	g.appContainer(s, ctl, false, "")
-	g.ln(s, "dnsPolicy: ClusterFirst")
+// template writes a pod template; extra labels (pod-template-hash, job
+// labels) are added to the template's labels.
+func (g *gen) template(ctl *controller, extra []pair) {
+	g.m("template")
+	g.m("metadata")
+	g.pairs("annotations", templateAnnotations(ctl))
+	g.pairs("labels", templateLabels(ctl, extra...))
+	g.up()
+	g.m("spec")
+	g.l("containers")
+	g.appContainer(ctl, false)
+	g.up()
 	if ctl.hostNet {
-		g.ln(s, "hostNetwork: true")
+		g.flag("hostNetwork", true)
 	}
 	if ctl.kind == cronJob {
-		g.ln(s, "restartPolicy: OnFailure")
-	} else {
-		g.ln(s, "restartPolicy: Always")
+		g.str("restartPolicy", "OnFailure")
 	}
-	g.ln(s, "schedulerName: default-scheduler")
-	g.ln(s, "securityContext: {}")
-	g.ln(s, "terminationGracePeriodSeconds: 30")
+	g.up()
+	g.up()
 }
 
-// jtemplate appends the pod template of the applied configuration.
-func (g *gen) jtemplate(ctl *controller) {
-	g.jraw(`"template":{"metadata":{`)
-	if ann := templateAnnotations(ctl); len(ann) > 0 {
-		g.jraw(`"annotations":`)
-		g.jobj(ann)
-		g.jraw(",")
-	}
-	g.jraw(`"labels":`)
-	g.jobj(templateLabels(ctl))
-	g.jraw(`},"spec":{"containers":[{"image":"` + ctl.image + `","name":"` + ctl.word + `","ports":[{"containerPort":` +
-		itoa(ctl.port) + `,"name":"` + ctl.portName + `"}`)
+// appContainer writes the application container as the next item of a
+// sequence; claim mounts the StatefulSet's claim.
+func (g *gen) appContainer(ctl *controller, claim bool) {
+	g.item()
+	g.str("image", ctl.image)
+	g.str("name", ctl.word)
+	g.l("ports")
+	g.port(ctl.port, ctl.portName)
 	if ctl.metrics {
-		g.jraw(`,{"containerPort":9102,"name":"http-metrics"}`)
+		g.port(9102, "http-metrics")
 	}
-	g.jraw("]}]")
-	if ctl.hostNet {
-		g.jraw(`,"hostNetwork":true`)
+	g.up()
+	if ctl.requests {
+		g.resources("", "512Mi", "100m", "256Mi")
 	}
-	g.jraw("}}")
+	if claim {
+		g.l("volumeMounts")
+		g.item()
+		g.str("mountPath", "/var/lib/data")
+		g.str("name", "data")
+		g.up()
+		g.up()
+	}
+	g.up()
 }
 
-// mfTemplate writes the managedFields of a pod template under ind.
-func (g *gen) mfTemplate(ind int, ctl *controller) {
-	t := g.f(ind, "template")
-	md := g.f(t, "metadata")
-	if ann := templateAnnotations(ctl); len(ann) > 0 {
-		g.mfMapKeys(md, "annotations", ann)
-	}
-	g.mfMapKeys(md, "labels", templateLabels(ctl))
-	sp := g.f(t, "spec")
-	g.mfContainers(sp, ctl)
-	g.leaves(sp, "dnsPolicy")
-	if ctl.hostNet {
-		g.leaves(sp, "hostNetwork")
-	}
-	g.leaves(sp, "restartPolicy", "schedulerName", "securityContext", "terminationGracePeriodSeconds")
+// port writes a container port as the next item of a sequence.
+func (g *gen) port(n int, name string) {
+	g.item()
+	g.num("containerPort", n)
+	g.str("name", name)
+	g.up()
 }
 
-// mfContainers writes the managedFields of the main container.
-func (g *gen) mfContainers(ind int, ctl *controller) {
-	cs := g.f(ind, "containers")
-	c := g.fk(cs, `k:{"name":"`+ctl.word+`"}`)
-	g.fdot(c)
-	g.leaves(c, "image", "imagePullPolicy", "name")
-	ps := g.f(c, "ports")
-	g.fdot(ps)
-	for _, p := range []int{ctl.port, 9102} {
-		if p == 9102 && !ctl.metrics {
-			break
+// resources writes a container's resources; empty values are left out.
+func (g *gen) resources(cpuLimit, memLimit, cpu, mem string) {
+	g.m("resources")
+	for _, r := range [2]struct{ key, cpu, mem string }{{"limits", cpuLimit, memLimit}, {"requests", cpu, mem}} {
+		if r.cpu == "" && r.mem == "" {
+			continue
 		}
-		k := g.fk(ps, `k:{"containerPort":`+itoa(p)+`,"protocol":"TCP"}`)
-		g.fdot(k)
-		g.leaves(k, "containerPort", "name", "protocol")
+		g.m(r.key)
+		if r.cpu != "" {
+			g.str("cpu", r.cpu)
+		}
+		if r.mem != "" {
+			g.str("memory", r.mem)
+		}
+		g.up()
 	}
-	g.leaves(c, "resources", "terminationMessagePath", "terminationMessagePolicy")
+	g.up()
 }
 
 // replicaSet writes the ReplicaSet of a Deployment.
 func (g *gen) replicaSet(ns *namespace, ctl *controller, ci int) {
 	name := ctl.name + "-" + ctl.hash
 	hash := []pair{{"pod-template-hash", ctl.hash}}
-	labels := templateLabels(ctl, hash...)
 	created := ctl.created.Add(time.Second)
-	n := ctl.pods
 	g.doc("apps/v1", "ReplicaSet")
-	g.ln(0, "metadata:")
-	g.ln(2, "annotations:")
-	g.kq(4, "deployment.kubernetes.io/desired-replicas", itoa(n))
-	g.kq(4, "deployment.kubernetes.io/max-replicas", itoa(n+(n+3)/4))
-	g.kq(4, "deployment.kubernetes.io/revision", "1")
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "generation: 1")
-	g.ln(2, "labels:")
-	g.pairs(4, labels)
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "apps/v1")
-	md := g.f(6, "metadata")
-	g.mfMapKeys(md, "labels", labels)
-	g.ownerKey(md, tagController, ci)
-	sp := g.f(6, "spec")
-	g.leaves(sp, "replicas", "selector")
-	g.mfTemplate(sp, ctl)
-	g.mfEnd(2, "kube-controller-manager", "Update", "", created)
+	g.m("metadata")
+	g.ts("creationTimestamp", created)
+	g.pairs("labels", templateLabels(ctl, hash...))
+	g.managed("apps/v1", "kube-controller-manager", "f:spec")
 	g.names(name, ns.name)
-	g.ownerRef(2, "apps/v1", "Deployment", ctl.name, tagController, ci)
+	g.ownerRef("apps/v1", "Deployment", ctl.name, tagController, ci)
 	g.ids(tagReplicaSet, ci)
-	g.ln(0, "spec:")
-	g.ki(2, "replicas", n)
-	g.selector(2, ctl, hash)
-	g.template(2, ns, ctl, hash)
-	g.ln(0, "status:")
-	g.counts(n, "availableReplicas", "fullyLabeledReplicas")
-	g.ln(2, "observedGeneration: 1")
-	g.counts(n, "readyReplicas")
-	g.ki(2, "replicas", n)
+	g.up()
+	g.m("spec")
+	g.num("replicas", ctl.pods)
+	g.selector(ctl, hash)
+	g.template(ctl, hash)
+	g.up()
 	g.end()
 }
 
 // jobLabels are the labels the Job controller puts on a Job's pods.
 func (g *gen) jobLabels(ctl *controller, ci int) []pair {
-	uid, name := g.uid(tagJob, ci), jobName(ctl, ci)
-	return []pair{
-		{"batch.kubernetes.io/controller-uid", uid}, {"batch.kubernetes.io/job-name", name},
-		{"controller-uid", uid}, {"job-name", name},
-	}
+	return []pair{{"batch.kubernetes.io/controller-uid", g.uidString(tagJob, ci)}, {"batch.kubernetes.io/job-name", jobName(ctl, ci)}}
 }
 
 // job writes the current Job of a CronJob; it runs all the CronJob's pods.
 func (g *gen) job(ns *namespace, ctl *controller, ci int) {
-	name := jobName(ctl, ci)
 	created := base.Add(56 * 24 * time.Hour)
 	jl := g.jobLabels(ctl, ci)
 	n := max(ctl.pods, 1)
 	g.doc("batch/v1", "Job")
-	g.ln(0, "metadata:")
-	g.kt(2, "creationTimestamp", created)
-	g.ln(2, "generation: 1")
-	g.ln(2, "labels:")
-	g.pairs(4, templateLabels(ctl, jl...))
-	g.ln(2, "managedFields:")
-	g.mfBegin(2, "batch/v1")
-	md := g.f(6, "metadata")
-	g.ownerKey(md, tagController, ci)
-	sp := g.f(6, "spec")
-	g.leaves(sp, "backoffLimit", "completionMode", "completions", "parallelism", "suspend")
-	g.mfTemplate(sp, ctl)
-	g.mfEnd(2, "kube-controller-manager", "Update", "", created)
-	g.names(name, ns.name)
-	g.ownerRef(2, "batch/v1", "CronJob", ctl.name, tagController, ci)
+	g.m("metadata")
+	g.ts("creationTimestamp", created)
+	g.pairs("labels", templateLabels(ctl, jl...))
+	g.managed("batch/v1", "kube-controller-manager", "f:spec")
+	g.names(jobName(ctl, ci), ns.name)
+	g.ownerRef("batch/v1", "CronJob", ctl.name, tagController, ci)
 	g.ids(tagJob, ci)
-	g.ln(0, "spec:")
-	g.ln(2, "backoffLimit: 6")
-	g.ln(2, "completionMode: NonIndexed")
-	g.ki(2, "completions", n)
-	g.ln(2, "manualSelector: false")
-	g.ki(2, "parallelism", n)
-	g.ln(2, "podReplacementPolicy: TerminatingOrFailed")
-	g.ln(2, "selector:")
-	g.ln(4, "matchLabels:")
-	g.kv(6, "batch.kubernetes.io/controller-uid", jl[0].v)
-	g.ln(2, "suspend: false")
-	g.template(2, ns, ctl, jl)
-	g.ln(0, "status:")
-	g.counts(ctl.pods, "active")
-	g.counts(ctl.pods, "ready")
-	g.kt(2, "startTime", created)
-	g.ln(2, "terminating: 0")
-	g.ln(2, "uncountedTerminatedPods: {}")
+	g.up()
+	g.m("spec")
+	g.num("completions", n)
+	g.num("parallelism", n)
+	g.m("selector")
+	g.pairs("matchLabels", jl[:1])
+	g.up()
+	g.template(ctl, jl)
+	g.up()
 	g.end()
 }

@@ -11,9 +11,9 @@ import (
 // (sequences may sit at their key's indentation), plain, single- and
 // double-quoted scalars, the empty flow collections {} and [], and literal
 // block scalars. It also rejects duplicate keys, tabs, blank lines and
-// trailing spaces. It is no general YAML parser, but any document it accepts
-// parses the same way in a real one; the module has no YAML dependency to
-// test against.
+// trailing spaces. It is no general YAML parser: it holds the generator to
+// kubectl's layout, which a real parser would accept in any form;
+// format_test.go parses the output with sigs.k8s.io/yaml.
 func checkYAML(lines []string) error {
 	type frame struct {
 		indent int
