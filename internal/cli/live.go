@@ -169,9 +169,6 @@ func (p *progress) end(coverage []collect.Coverage) {
 			missing++
 		}
 	}
-	fmt.Fprintf(p.w, "Collected %d objects of %d resource types in %v", total, len(coverage)-missing, time.Since(p.start).Round(10*time.Millisecond))
-	if missing > 0 {
-		fmt.Fprintf(p.w, "; %d types not collected", missing)
-	}
-	fmt.Fprintln(p.w)
+	fmt.Fprintf(p.w, "Collected %d objects from %d of %d resource types in %v\n", total, len(coverage)-missing, len(coverage),
+		time.Since(p.start).Round(10*time.Millisecond))
 }

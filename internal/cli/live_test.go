@@ -7,11 +7,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/evaluate"
@@ -159,6 +161,9 @@ func TestLiveAudit(t *testing.T) {
 	liveOut, errOut, liveCode := run(t, "", "audit", "--kubeconfig", adminKC, "--now", fixedNow, "--format", "json")
 	if liveCode == ExitError {
 		t.Fatalf("live audit: exit 2: %s", errOut)
+	}
+	if errOut != "" {
+		t.Errorf("progress or messages on a stderr that is not a terminal: %q", errOut)
 	}
 	live := decodeReport(t, liveOut)
 	liveAdmin := decodeReport(t, liveOut) // kept whole: "matches offline" trims live
@@ -394,5 +399,31 @@ func TestLiveAuditWithoutIstio(t *testing.T) {
 	text, _, _ := run(t, "", "audit", "--kubeconfig", kc, "--now", fixedNow, "--format", "text")
 	if !fails && !strings.Contains(text, "Verdict: INCOMPLETE") {
 		t.Errorf("text summary:\n%s", text)
+	}
+}
+
+// Progress names each resource type with its count or why it is missing.
+func TestProgress(t *testing.T) {
+	var b strings.Builder
+	p := &progress{w: &b, start: time.Now()}
+	p.begin(&collect.Connection{Config: &rest.Config{Host: "https://k8s.example:6443"}, Context: "prod"}, []string{"payments"})
+	p.update(collect.Progress{Resource: "pods", Count: 500})
+	p.update(collect.Progress{Resource: "pods", Done: true, Coverage: collect.Coverage{Resource: "pods", Status: collect.Collected, Count: 1234}})
+	p.update(collect.Progress{Resource: "peerauthentications", Done: true,
+		Coverage: collect.Coverage{Resource: "peerauthentications", Status: collect.Absent, Reason: "API group security.istio.io is not served"}})
+	p.end([]collect.Coverage{{Resource: "pods", Status: collect.Collected, Count: 1234}, {Resource: "peerauthentications", Status: collect.Absent}})
+	got := b.String()
+	for _, want := range []string{
+		"Collecting from https://k8s.example:6443 (context prod), namespaces istio-system, payments\n",
+		"  pods                         1234\n",
+		"  peerauthentications        absent  API group security.istio.io is not served\n",
+		"Collected 1234 objects from 1 of 2 resource types in ",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("progress lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "pods") != 1 {
+		t.Errorf("a page event was printed:\n%s", got)
 	}
 }

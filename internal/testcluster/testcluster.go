@@ -14,7 +14,7 @@
 //
 //	func TestSomething(t *testing.T) {
 //		c := testcluster.Shared(t)
-//		ns := c.Namespace(t) // objects of this test only
+//		ns := c.Namespace(t, nil) // objects of this test only
 //		...
 //	}
 //
