@@ -171,6 +171,11 @@ func TestDeploy(t *testing.T) {
 		if r.Metadata.Cluster == nil || r.Metadata.Cluster.UID == "" {
 			t.Errorf("cluster identity: %+v", r.Metadata.Cluster)
 		}
+		// The evidence of a live audit re-checks like any other: the
+		// snapshot kept beside the report evaluates to the same report.
+		if out, errOut, code := run(t, "", "verify", filepath.Join(evidence, report.Latest, ReportName+".json")); code != ExitOK {
+			t.Errorf("verify the CronJob's evidence: exit %d\n%s%s", code, out, errOut)
+		}
 		entries, _ := os.ReadDir(evidence)
 		var names []string
 		for _, e := range entries {
