@@ -209,7 +209,7 @@ func TestLiveTimeout(t *testing.T) {
 	// One request a second: discovery takes the first seconds, and most
 	// types cannot be listed before the deadline.
 	s, err := collect.FromCluster(context.Background(), collect.LiveOptions{
-		Connection: admin(c), QPS: 1, Burst: 1, Timeout: 4 * time.Second, Now: time.Now()})
+		Connection: admin(c), QPS: 1, Burst: 1, Timeout: 6 * time.Second, Now: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}
