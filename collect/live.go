@@ -222,8 +222,8 @@ func collectAll[T any](ctx context.Context, opts LiveOptions, keep func(Object) 
 	return snap, objs, nil
 }
 
-// scopeNamespaces is the sorted set of namespaces a narrowed collection
-// reads, or nil for all.
+// ScopeNamespaces is the sorted set of namespaces a collection narrowed to
+// ns reads (ns and ControlPlaneNamespace), or nil for all.
 func ScopeNamespaces(ns []string) []string {
 	if len(ns) == 0 {
 		return nil
