@@ -2,6 +2,7 @@ package collect
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,28 @@ import (
 // these bytes. Objects are written without reflection: a snapshot of a
 // large cluster is a hundred megabytes of them.
 func (s *Snapshot) Encode(w io.Writer) error {
+	return s.encode(w, nil)
+}
+
+// rawObject is one object kept as its canonical encoding, with its sort
+// key and name (see FromClusterEncoded).
+type rawObject struct {
+	id   string // identity(o)
+	name string
+	data []byte
+}
+
+// toRaw encodes one object as Encode writes it.
+func toRaw(o Object) (rawObject, error) {
+	var b bytes.Buffer
+	e := &encoder{w: &b}
+	e.value(o)
+	return rawObject{id: identity(o), name: Str(o, "metadata", "name"), data: b.Bytes()}, e.err
+}
+
+// encode writes s; the objects of a type found in raw are written from
+// their encodings instead of from s.Resources.
+func (s *Snapshot) encode(w io.Writer, raw map[string][]rawObject) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	e := &encoder{w: bw}
 	e.raw(`{"apiVersion":`)
@@ -40,7 +63,11 @@ func (s *Snapshot) Encode(w io.Writer) error {
 		}
 		e.str(k)
 		e.raw(":")
-		e.objects(s.Resources[k])
+		if r, ok := raw[k]; ok {
+			e.rawObjects(r)
+		} else {
+			e.objects(s.Resources[k])
+		}
 	}
 	e.raw("}")
 	if len(s.Other) > 0 {
@@ -61,7 +88,10 @@ func (s *Snapshot) Encode(w io.Writer) error {
 }
 
 type encoder struct {
-	w   *bufio.Writer
+	w interface {
+		io.Writer
+		io.StringWriter
+	}
 	err error
 	buf []byte
 }
@@ -92,6 +122,19 @@ func (e *encoder) objects(objs []Object) {
 			e.raw(",")
 		}
 		e.value(o)
+	}
+	e.raw("]")
+}
+
+func (e *encoder) rawObjects(objs []rawObject) {
+	e.raw("[")
+	for i, o := range objs {
+		if i > 0 {
+			e.raw(",")
+		}
+		if e.err == nil {
+			_, e.err = e.w.Write(o.data)
+		}
 	}
 	e.raw("]")
 }

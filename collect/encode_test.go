@@ -75,3 +75,32 @@ func TestEncodeRoundTrip(t *testing.T) {
 		t.Error("decode then encode changes the bytes")
 	}
 }
+
+// Objects kept as their encodings (a live collection for a file) are
+// written exactly as the decoded objects.
+func TestEncodeFromRaw(t *testing.T) {
+	s, err := FromManifests(ManifestOptions{Paths: []string{"../testdata/examples/nordic-fintech"}, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Resources[ConfigMaps] = append(s.Resources[ConfigMaps], Object{"kind": "ConfigMap",
+		"metadata": map[string]any{"name": "x <y> & \u2028"}, "data": map[string]any{"n": json.Number("1.50"), "l": []any{}, "m": map[string]any{}}})
+	raw := map[string][]rawObject{}
+	for k, objs := range s.Resources {
+		raw[k] = []rawObject{}
+		for _, o := range objs {
+			r, err := toRaw(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw[k] = append(raw[k], r)
+		}
+	}
+	var b bytes.Buffer
+	if err := s.encode(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(encoded(t, s), b.String()); diff != "" {
+		t.Errorf("encoding from raw objects differs (-decoded +raw):\n%s", diff)
+	}
+}

@@ -7,10 +7,12 @@ import "strings"
 const LastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // Sanitize removes from an object, in place, everything tilsyn must not keep:
-// metadata.managedFields, the last-applied annotation, the data of every
-// Secret, and the data of ConfigMaps other than the mesh's own (whose
-// contents are evidence: mesh config, injector config, root certificate,
-// node agent records). It returns the object for chaining.
+// metadata.managedFields, the last-applied annotation, everything of a
+// Secret but its apiVersion, kind and metadata (tilsyn only ever needs to
+// know that a Secret exists, and a live collection asks for nothing more),
+// and the data of ConfigMaps other than the mesh's own (whose contents are
+// evidence: mesh config, injector config, root certificate, node agent
+// records). It returns the object for chaining.
 func Sanitize(o Object, t ResourceType) Object {
 	if md, ok := o["metadata"].(map[string]any); ok {
 		delete(md, "managedFields")
@@ -23,8 +25,11 @@ func Sanitize(o Object, t ResourceType) Object {
 	}
 	switch t.Key {
 	case Secrets:
-		delete(o, "data")
-		delete(o, "stringData")
+		for k := range o {
+			if k != "apiVersion" && k != "kind" && k != "metadata" {
+				delete(o, k)
+			}
+		}
 	case ConfigMaps:
 		delete(o, "binaryData")
 		if !KeepConfigMapData(Str(o, "metadata", "name")) {

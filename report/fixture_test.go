@@ -82,7 +82,7 @@ func norwegianReport() *Report {
 		},
 		Integrity: Integrity{SnapshotSHA256: strings.Repeat("a", 64), PolicySHA256: strings.Repeat("b", 64), ProfileSHA256: strings.Repeat("c", 64)},
 	}
-	r.Summary = summarise(r.Controls)
+	r.Summary = Summarise(r.Controls)
 	return r
 }
 
@@ -100,7 +100,7 @@ func bigReport(rows, namespaces int) *Report {
 			Field: "spec.mtls.mode", Value: "PERMISSIVE", Message: "accepts PERMISSIVE", Severity: "medium"})
 	}
 	r.Controls[0].Findings = findings
-	r.Summary = summarise(r.Controls)
+	r.Summary = Summarise(r.Controls)
 	return r
 }
 

@@ -184,11 +184,13 @@ func Build(s *collect.Snapshot, res *evaluate.Results, opts Options) (*Report, e
 		}
 		r.Controls = append(r.Controls, c)
 	}
-	r.Summary = summarise(r.Controls)
+	r.Summary = Summarise(r.Controls)
 	return r, nil
 }
 
-func summarise(controls []Control) Summary {
+// Summarise counts controls by status and failed findings by severity,
+// and decides the verdict.
+func Summarise(controls []Control) Summary {
 	s := Summary{Findings: map[string]int{"total": 0}}
 	for _, sev := range evaluate.Severities {
 		s.Findings[sev] = 0

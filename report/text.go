@@ -35,6 +35,9 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 			src += " (context " + c.Context + ")"
 		}
 	}
+	if ns := r.Metadata.Source.Namespaces; len(ns) > 0 {
+		src += ", namespaces " + strings.Join(ns, ", ") + " only"
+	}
 	p.printf("tilsyn audit of %s, profile %s, at %s\n", src, r.Metadata.Profile, r.Metadata.GeneratedAt.Format("2006-01-02 15:04:05 MST"))
 	s := r.Summary
 	p.printf("Verdict: %s  (%d controls: %d pass, %d fail, %d waived, %d not assessed; %d findings",

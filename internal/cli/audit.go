@@ -38,6 +38,12 @@ type auditConfig struct {
 	Sign string
 	// SaveSnapshot writes the audited snapshot beside the report.
 	SaveSnapshot bool
+	// Keep > 0 writes each audit into its own folder of Out and keeps the
+	// last Keep of them.
+	Keep int
+	// Live is set when neither manifests nor a snapshot are given.
+	Live       bool
+	LiveConfig liveConfig
 }
 
 // fileFormats are written as files into --out; text goes to the terminal.
@@ -47,13 +53,20 @@ var allFormats = []string{"json", "pdf", "text"}
 
 const auditUsage = `Usage: tilsyn audit [flags] [MANIFEST_PATH...]
 
-Audit Kubernetes manifests (files, directories, or - for stdin) or a saved
-snapshot against the controls, and write the evidence.
+Audit Kubernetes manifests (files, directories, or - for stdin), a saved
+snapshot, or — when neither is given — the live cluster of the current
+kubeconfig context (or of the pod's ServiceAccount when run in a pod)
+against the controls, and write the evidence.
 
 With --out DIR, the report files (tilsyn-report.json, tilsyn-report.pdf and,
 when asked, their signatures and the snapshot) are written there atomically
-and a summary is printed; with --out - (the default) one format is written
-to standard output: text on a terminal, JSON otherwise.`
+and a summary is printed; with --keep N, each audit goes into a folder of
+its own, DIR/<UTC time>, DIR/latest points at the newest, and only the last
+N are kept. With --out - (the default) one format is written to standard
+output: text on a terminal, JSON otherwise.
+
+What a live audit could not read (RBAC, API not served, timeout) is listed
+in the report's coverage, and the controls that need it are not assessed.`
 
 const auditExamples = `  # Audit the bundled sample cluster and keep the evidence
   tilsyn audit -f testdata/examples/nordic-fintech --out out/
@@ -65,7 +78,13 @@ const auditExamples = `  # Audit the bundled sample cluster and keep the evidenc
   tilsyn audit -f k8s/ --out evidence/ --save-snapshot --sign tilsyn.key
 
   # Re-audit a saved snapshot as of a fixed time, with extra policies
-  tilsyn audit --snapshot snapshot.json --policy ./our-policies --now 2026-01-31T00:00:00Z --format json`
+  tilsyn audit --snapshot snapshot.json --policy ./our-policies --now 2026-01-31T00:00:00Z --format json
+
+  # Audit the live cluster of a kubeconfig context, two namespaces only
+  tilsyn audit --context prod-oslo -n payments,ledger --out evidence/
+
+  # In a CronJob: the pod's ServiceAccount, one folder per run, last 30 kept
+  tilsyn audit --in-cluster --out /evidence --keep 30`
 
 // parseAuditFlags turns arguments into an auditConfig. stdoutTTY decides
 // the default format.
@@ -83,18 +102,27 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	fs.StringVar(&c.FailOn, "fail-on", "low", "exit 1 when a finding has this severity or higher: "+strings.Join(evaluate.Severities, ", "))
 	fs.BoolVar(&c.Force, "force", false, "replace existing report files in --out")
 	fs.StringVar(&now, "now", "", "evaluate as of this RFC 3339 time instead of the current time (reproducible reports)")
+	fs.IntVar(&c.Keep, "keep", 0, "with --out DIR: write each audit into DIR/<UTC time>/, point DIR/latest at it, keep the last N")
 	fs.BoolVarP(&c.Quiet, "quiet", "q", false, "print nothing but errors")
 	fs.StringVar(&c.Sign, "sign", "", "Ed25519 private key (from 'tilsyn keygen'): write a detached signature beside each report file")
 	fs.BoolVar(&c.SaveSnapshot, "save-snapshot", false, "also write the audited snapshot ("+SnapshotName+") into --out, for 'tilsyn verify'")
+	addLiveFlags(fs, &c.LiveConfig)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
 	c.Manifests = append(c.Manifests, fs.Args()...)
-	switch {
-	case len(c.Manifests) > 0 && c.Snapshot != "":
+	if len(c.Manifests) > 0 && c.Snapshot != "" {
 		return c, usagef("give either manifests or --snapshot, not both")
-	case len(c.Manifests) == 0 && c.Snapshot == "":
-		return c, usagef("nothing to audit: give manifests (-f PATH) or --snapshot FILE")
+	}
+	c.Live = len(c.Manifests) == 0 && c.Snapshot == ""
+	if err := checkLive(fs, c.LiveConfig, c.Live); err != nil {
+		return c, err
+	}
+	switch {
+	case c.Keep < 0:
+		return c, usagef("--keep %d: want the number of audits to keep, 1 or more", c.Keep)
+	case c.Keep > 0 && c.Out == "-":
+		return c, usagef("--keep needs --out DIR: it keeps audit folders in a directory")
 	}
 	if evaluate.SeverityRank(c.FailOn) < 0 {
 		return c, usagef("--fail-on %q: want one of %s", c.FailOn, strings.Join(evaluate.Severities, ", "))
@@ -164,7 +192,7 @@ func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *r
 	if err != nil {
 		return nil, nil, err
 	}
-	snap, err := loadSnapshot(c, s)
+	snap, err := loadSnapshot(ctx, c, s)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -177,7 +205,10 @@ func evaluateSnapshot(ctx context.Context, engine *evaluate.Engine, snap *collec
 	return report.Evaluate(ctx, engine, snap, now, report.Options{ToolVersion: version.Version})
 }
 
-func loadSnapshot(c auditConfig, s Streams) (*collect.Snapshot, error) {
+func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, error) {
+	if c.Live {
+		return collectLive(ctx, c.LiveConfig, s, c.Quiet)
+	}
 	if c.Snapshot != "" {
 		if c.Snapshot == "-" {
 			data, err := io.ReadAll(s.In)
@@ -207,7 +238,7 @@ func writeReport(c auditConfig, snap *collect.Snapshot, rep *report.Report, key 
 			return report.WriteText(s.Out, rep, textOpts)
 		}
 	}
-	written, err := writeEvidence(c, snap, rep, key)
+	dir, written, err := writeEvidence(c, snap, rep, key)
 	if err != nil {
 		return err
 	}
@@ -216,7 +247,7 @@ func writeReport(c auditConfig, snap *collect.Snapshot, rep *report.Report, key 
 			return err
 		}
 		for _, name := range written {
-			fmt.Fprintf(s.Out, "Evidence written to %s\n", filepath.Join(c.Out, name))
+			fmt.Fprintf(s.Out, "Evidence written to %s\n", filepath.Join(dir, name))
 		}
 	}
 	return nil

@@ -11,18 +11,21 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tilsyn/tilsyn/internal/testcluster"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
 
 // The tests run from the repository root so that paths in reports read as
-// a user would type them.
+// a user would type them. Tests against a real API server start their own
+// (testcluster.Start): a live audit reads the whole cluster.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	if err := os.Chdir("../.."); err != nil {
 		panic(err)
 	}
-	os.Exit(m.Run())
+	os.Exit(testcluster.Main(m))
 }
 
 const fixedNow = "2026-11-21T12:00:00Z"
@@ -117,6 +120,20 @@ func TestAuditBadInput(t *testing.T) {
 	onlyComments := write("comments/app.yaml", "# nothing here\n---\n# still nothing\n")
 	brokenPolicy := write("policies/broken.rego", "package tilsyn.controls.broken\n\nimport rego.v1\n\nfindings contains f if {\n\tf := \n}\n")
 	notJSON := write("snap.json", "{not json")
+	kubeconfig := write("kubeconfig", `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: unreachable, context: {cluster: c, user: u}}]
+current-context: unreachable
+`)
+	// Live audits must not find a kubeconfig or pod credentials of the
+	// machine running the tests.
+	t.Setenv("KUBECONFIG", filepath.Join(dir, "no-kubeconfig"))
+	t.Setenv("KUBERNETES_SERVICE_HOST", "")
+	saDir := serviceAccountDir
+	serviceAccountDir = filepath.Join(dir, "no-serviceaccount")
+	t.Cleanup(func() { serviceAccountDir = saDir })
 
 	cases := []struct {
 		name string
@@ -133,7 +150,12 @@ func TestAuditBadInput(t *testing.T) {
 		{"bad snapshot", []string{"--snapshot", notJSON}, "not a tilsyn snapshot"},
 		{"bad profile", []string{"-f", "testdata/examples/compliant", "--profile", "mars"}, `no such built-in profile`},
 		{"bad fail-on", []string{"-f", "testdata/examples/compliant", "--fail-on", "urgent"}, "--fail-on"},
-		{"nothing to audit", nil, "nothing to audit"},
+		{"no cluster to audit", nil, "no cluster to audit: no kubeconfig found"},
+		{"missing kubeconfig", []string{"--kubeconfig", filepath.Join(dir, "nope")}, "kubeconfig: stat " + filepath.Join(dir, "nope")},
+		{"bad kubeconfig", []string{"--kubeconfig", malformed}, "kubeconfig: "},
+		{"unknown context", []string{"--kubeconfig", kubeconfig, "--context", "nope"}, `context "nope" does not exist`},
+		{"unreachable cluster", []string{"--kubeconfig", kubeconfig}, "cannot reach the API server at https://127.0.0.1:1 (context unreachable)"},
+		{"in-cluster outside a pod", []string{"--in-cluster"}, "--in-cluster: not running in a pod"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -219,6 +241,26 @@ func TestAuditStdin(t *testing.T) {
 
 func TestParseAuditFlags(t *testing.T) {
 	now, _ := time.Parse(time.RFC3339, fixedNow)
+	live := liveConfig{Timeout: defaultTimeout, QPS: defaultQPS}
+	base := func(c auditConfig) auditConfig {
+		if c.DefaultNamespace == "" {
+			c.DefaultNamespace = "default"
+		}
+		c.Profile = "eea"
+		if c.FailOn == "" {
+			c.FailOn = "low"
+		}
+		if c.Out == "" {
+			c.Out = "-"
+		}
+		if c.LiveConfig.Timeout == 0 {
+			c.LiveConfig.Timeout = live.Timeout
+		}
+		if c.LiveConfig.QPS == 0 {
+			c.LiveConfig.QPS = live.QPS
+		}
+		return c
+	}
 	cases := []struct {
 		name    string
 		args    []string
@@ -227,16 +269,37 @@ func TestParseAuditFlags(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults on a terminal", args: []string{"x"}, tty: true,
-			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"text"}, Out: "-", FailOn: "low"}},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"text"}})},
 		{name: "defaults in a pipe", args: []string{"-f", "x"},
-			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json"}, Out: "-", FailOn: "low"}},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json"}})},
 		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
-			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now}},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now})},
 		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},
 		{name: "unknown format", args: []string{"-f", "x", "--format", "xml"}, wantErr: `--format "xml"`},
 		{name: "both inputs", args: []string{"-f", "x", "--snapshot", "s"}, wantErr: "not both"},
 		{name: "bad time", args: []string{"-f", "x", "--now", "yesterday"}, wantErr: "--now"},
 		{name: "unknown flag", args: []string{"--kubeconfig-typo"}, wantErr: "unknown flag"},
+
+		// Live clusters.
+		{name: "live by default", args: nil,
+			want: base(auditConfig{Live: true, Formats: []string{"json"}})},
+		{name: "live with every flag", args: []string{"--kubeconfig", "kc", "--context", "prod", "-n", "a,b", "--namespace", "c",
+			"--timeout", "30s", "--qps", "5", "--out", "ev", "--keep", "7"},
+			want: base(auditConfig{Live: true, Formats: []string{"json", "pdf", "text"}, Out: "ev", Keep: 7,
+				LiveConfig: liveConfig{Kubeconfig: "kc", Context: "prod", Namespaces: []string{"a", "b", "c"}, Timeout: 30 * time.Second, QPS: 5}})},
+		{name: "in cluster", args: []string{"--in-cluster", "--out", "/evidence", "--keep", "30", "-q"},
+			want: base(auditConfig{Live: true, Formats: []string{"json", "pdf", "text"}, Out: "/evidence", Keep: 30, Quiet: true,
+				LiveConfig: liveConfig{InCluster: true}})},
+		{name: "live flag with manifests", args: []string{"-f", "x", "--context", "prod"}, wantErr: "--context reads a live cluster"},
+		{name: "namespace with snapshot", args: []string{"--snapshot", "s", "-n", "a"}, wantErr: "--namespace reads a live cluster"},
+		{name: "zero timeout", args: []string{"--timeout", "0s"}, wantErr: "--timeout 0s"},
+		{name: "bad timeout", args: []string{"--timeout", "soon"}, wantErr: "--timeout"},
+		{name: "negative qps", args: []string{"--qps", "-1"}, wantErr: "--qps -1"},
+		{name: "empty namespace", args: []string{"-n", ""}, wantErr: "empty namespace"},
+		{name: "keep without out", args: []string{"--keep", "3"}, wantErr: "--keep needs --out DIR"},
+		{name: "negative keep", args: []string{"--keep", "-1", "--out", "x"}, wantErr: "--keep -1"},
+		{name: "keep with manifests", args: []string{"-f", "x", "--out", "o", "--keep", "2"},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "o", Keep: 2})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -149,6 +149,7 @@ Commands:
 Examples:
   tilsyn audit -f testdata/examples/nordic-fintech --out out/
   tilsyn collect -f manifests/ -o snapshot.json && tilsyn audit --snapshot snapshot.json
+  tilsyn audit --context prod-oslo --out evidence/    # the live cluster
   tilsyn policies list
 
 Exit codes: 0 compliant, 1 a control fails at or above --fail-on,

@@ -62,8 +62,27 @@ func loadSigningKey(c auditConfig) (ed25519.PrivateKey, error) {
 
 // writeEvidence writes the report files of c.Formats, their signatures
 // (with a key) and the snapshot (with --save-snapshot) into c.Out, all at
-// once and atomically. It returns the names written.
-func writeEvidence(c auditConfig, snap *collect.Snapshot, rep *report.Report, key ed25519.PrivateKey) ([]string, error) {
+// once and atomically; with --keep, into a new folder of c.Out (see
+// report.WriteArchive). It returns the directory and the names written.
+func writeEvidence(c auditConfig, snap *collect.Snapshot, rep *report.Report, key ed25519.PrivateKey) (string, []string, error) {
+	files, err := evidenceFiles(c, snap, rep, key)
+	if err != nil || len(files) == 0 {
+		return c.Out, nil, err
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	if c.Keep > 0 {
+		dir, err := report.WriteArchive(c.Out, rep.Metadata.GeneratedAt, files, c.Keep)
+		return dir, names, err
+	}
+	return c.Out, names, replaceEvidence(c, files)
+}
+
+// evidenceFiles renders the evidence files of an audit.
+func evidenceFiles(c auditConfig, snap *collect.Snapshot, rep *report.Report, key ed25519.PrivateKey) (map[string]report.Renderer, error) {
 	rendered := map[string][]byte{}
 	if slices.Contains(c.Formats, "json") || slices.Contains(c.Formats, "pdf") {
 		// Sealing sets integrity.reportSHA256, which the PDF shows.
@@ -96,9 +115,12 @@ func writeEvidence(c auditConfig, snap *collect.Snapshot, rep *report.Report, ke
 	if c.SaveSnapshot {
 		files[SnapshotName] = snap.Encode
 	}
-	if len(files) == 0 {
-		return nil, nil
-	}
+	return files, nil
+}
+
+// replaceEvidence writes files into c.Out, removing the files of an
+// earlier audit's set that this one does not write.
+func replaceEvidence(c auditConfig, files map[string]report.Renderer) error {
 	var stale []string
 	for _, n := range evidenceNames() {
 		if _, ok := files[n]; ok {
@@ -109,23 +131,18 @@ func writeEvidence(c auditConfig, snap *collect.Snapshot, rep *report.Report, ke
 		}
 	}
 	if len(stale) > 0 && !c.Force {
-		return nil, fmt.Errorf("%s from an earlier audit would be left beside the new report; use --force to replace the evidence or choose another --out",
+		return fmt.Errorf("%s from an earlier audit would be left beside the new report; use --force to replace the evidence or choose another --out",
 			strings.Join(stale, ", "))
 	}
 	if err := report.WriteFiles(c.Out, files, c.Force); err != nil {
-		return nil, err
+		return err
 	}
 	for _, p := range stale {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("remove %s from an earlier audit: %w", p, err)
+			return fmt.Errorf("remove %s from an earlier audit: %w", p, err)
 		}
 	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names, nil
+	return nil
 }
 
 func bytesRenderer(data []byte) report.Renderer {
