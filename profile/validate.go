@@ -35,12 +35,20 @@ func (p *Profile) validate() error {
 	return nil
 }
 
+// ValidCountry reports whether code is an ISO 3166-1 alpha-2 country code
+// in upper case.
+func ValidCountry(code string) bool {
+	if len(code) != 2 || strings.ToUpper(code) != code {
+		return false
+	}
+	r, err := language.ParseRegion(code)
+	return err == nil && r.IsCountry()
+}
+
 // country checks an ISO 3166-1 alpha-2 code.
 func country(field, code string) error {
-	if len(code) == 2 && strings.ToUpper(code) == code {
-		if r, err := language.ParseRegion(code); err == nil && r.IsCountry() {
-			return nil
-		}
+	if ValidCountry(code) {
+		return nil
 	}
 	return fmt.Errorf("%s: %q is not an ISO 3166-1 alpha-2 country code (such as NO, SE, DE)", field, code)
 }
