@@ -93,6 +93,8 @@ type facts struct {
 	MTLS               []mesh.Row                 `json:"mtls"`
 	PeerAuthentication mesh.PeerAuthFacts         `json:"peerAuthentication"`
 	DestinationRules   []mesh.DestinationRuleFact `json:"destinationRules"`
+	// Location, PKI, Transfers, TelemetrySinks and NodeTuning.
+	*Derived
 }
 
 type meshFacts struct {
@@ -115,8 +117,9 @@ type scopeFacts struct {
 //	input.meta              {now, source, cluster}
 //	input.facts             derived facts (mesh config, scope, workloads,
 //	                        mTLS inventory, PeerAuthentication and
-//	                        DestinationRule facts)
-func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time, uses inputUse) (ast.Value, error) {
+//	                        DestinationRule facts, location, pki,
+//	                        transfers, telemetrySinks, nodeTuning)
+func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
 	resources, err := resourcesValue(s, uses)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
@@ -133,9 +136,11 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time,
 		coverage[c.Resource] = map[string]any{"status": string(c.Status), "count": c.Count, "reason": c.Reason}
 	}
 	meta := map[string]any{
-		"now":    now.UTC().Format(time.RFC3339),
-		"nowNs":  json.Number(fmt.Sprint(now.UnixNano())),
-		"source": map[string]any{"type": s.Metadata.Source.Type},
+		"now":         now.UTC().Format(time.RFC3339),
+		"nowNs":       json.Number(fmt.Sprint(now.UnixNano())),
+		"source":      map[string]any{"type": s.Metadata.Source.Type},
+		"collectedAt": s.Metadata.CollectedAt.UTC().Format(time.RFC3339),
+		"collectedNs": json.Number(fmt.Sprint(s.Metadata.CollectedAt.UnixNano())),
 	}
 	if s.Metadata.Cluster != nil {
 		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
@@ -153,6 +158,7 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time,
 		MTLS:               m.Rows,
 		PeerAuthentication: m.PeerAuthentication,
 		DestinationRules:   m.DestinationRules,
+		Derived:            d,
 	}
 	for _, ns := range scope.Namespaces {
 		f.Scope.InScope[ns] = true
