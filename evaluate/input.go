@@ -141,6 +141,9 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, no
 		"source":      map[string]any{"type": s.Metadata.Source.Type},
 		"collectedAt": s.Metadata.CollectedAt.UTC().Format(time.RFC3339),
 		"collectedNs": json.Number(fmt.Sprint(s.Metadata.CollectedAt.UnixNano())),
+		// resourceTypes are the registered types: each must have a
+		// coverage record (ACC-01).
+		"resourceTypes": resourceTypes(),
 	}
 	if s.Metadata.Cluster != nil {
 		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
@@ -284,4 +287,12 @@ func inputUses(mods map[string]*ast.Module) inputUse {
 		})
 	}
 	return u
+}
+
+func resourceTypes() []any {
+	out := make([]any, len(collect.Registry))
+	for i, t := range collect.Registry {
+		out[i] = t.Key
+	}
+	return out
 }

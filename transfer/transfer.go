@@ -40,9 +40,10 @@ type Destination struct {
 	Source Resource `json:"source"`
 	Field  string   `json:"field"`
 	Host   string   `json:"host"`
-	// Port is 0 when the source names no port.
-	Port     int    `json:"port"`
-	PortName string `json:"portName,omitempty"`
+	// Port is 0 when the source names no port; PortField is its path.
+	Port      int    `json:"port"`
+	PortName  string `json:"portName,omitempty"`
+	PortField string `json:"portField,omitempty"`
 	// Protocol is the declared protocol (HTTP, HTTPS, TLS, TCP, GRPC, ...).
 	Protocol string `json:"protocol"`
 	// TLS is what callers in the source's namespace send toward the host:
@@ -118,8 +119,8 @@ func Destinations(s *collect.Snapshot, m *mesh.Result, opts Options) []Destinati
 		for hi, h := range collect.List(o, "spec", "hosts") {
 			host, _ := h.(string)
 			country, source := destinationCountry(host, md.Annotations, opts.Resolver)
-			add := func(port int, name, protocol string) {
-				d := Destination{Source: src, Field: fmt.Sprintf("spec.hosts[%d]", hi), Host: host, Port: port, PortName: name,
+			add := func(port int, name, protocol, portField string) {
+				d := Destination{Source: src, Field: fmt.Sprintf("spec.hosts[%d]", hi), Host: host, Port: port, PortName: name, PortField: portField,
 					Protocol: protocol, Country: country, CountrySource: source, Allowed: p.AllowsCountry(country),
 					Adequacy: p.HasAdequacy(country), Basis: basis, PersonalData: pd}
 				d.TLS = m.ClientTLSFor(md.Namespace, host, md.Namespace, uint32(port), true)
@@ -128,12 +129,12 @@ func Destinations(s *collect.Snapshot, m *mesh.Result, opts Options) []Destinati
 				out = append(out, d)
 			}
 			if len(ports) == 0 {
-				add(0, "", "TCP")
+				add(0, "", "TCP", "")
 			}
-			for _, pt := range ports {
+			for pi, pt := range ports {
 				pm, _ := pt.(map[string]any)
 				n, _ := collect.Int(pm, "number")
-				add(int(n), collect.Str(pm, "name"), protocolOf(pm))
+				add(int(n), collect.Str(pm, "name"), protocolOf(pm), fmt.Sprintf("spec.ports[%d]", pi))
 			}
 		}
 	}

@@ -126,10 +126,18 @@ type Entry struct {
 	Ref string `json:"ref"`
 	Waiver
 	Status string `json:"status"`
-	// Problems say why a waiver is incomplete, with the field at fault.
-	Problems []string `json:"problems,omitempty"`
+	// Problems say why a waiver is incomplete.
+	Problems []Problem `json:"problems,omitempty"`
 	// Matched counts the findings it waived.
 	Matched int `json:"matched"`
+}
+
+// Problem is one reason a waiver is incomplete: the field at fault
+// ("waivers[3].expires"), the value found there, and what is wrong.
+type Problem struct {
+	Field   string `json:"field"`
+	Value   any    `json:"value"`
+	Message string `json:"message"`
 }
 
 // Applier applies a set at one audit time. It is not safe for concurrent
@@ -180,43 +188,45 @@ func expiry(s string) time.Time {
 	return time.Time{}
 }
 
-func problems(w Waiver, i int, sels []labels.Selector) []string {
-	var out []string
-	at := func(field, msg string) { out = append(out, fmt.Sprintf("waivers[%d].%s: %s", i, field, msg)) }
+func problems(w Waiver, i int, sels []labels.Selector) []Problem {
+	var out []Problem
+	at := func(field string, value any, msg string) {
+		out = append(out, Problem{Field: fmt.Sprintf("waivers[%d].%s", i, field), Value: value, Message: msg})
+	}
 	switch {
 	case strings.TrimSpace(w.Control) == "":
-		at("control", "missing (the id of the control waived, such as EGR-02)")
+		at("control", nil, "missing: the id of the control waived, such as EGR-02")
 	case Unwaivable[w.Control]:
-		at("control", w.Control+" accounts for the audit itself and cannot be waived")
+		at("control", w.Control, w.Control+" accounts for the audit itself and cannot be waived")
 	}
 	if strings.TrimSpace(w.Justification) == "" {
-		at("justification", "missing (why the finding is accepted)")
+		at("justification", nil, "missing: why the finding is accepted")
 	}
 	if strings.TrimSpace(w.ApprovedBy) == "" {
-		at("approvedBy", "missing (who approved the waiver)")
+		at("approvedBy", nil, "missing: who approved the waiver")
 	}
 	switch {
 	case strings.TrimSpace(w.Expires) == "":
-		at("expires", "missing (a date such as 2027-03-31: waivers do not last forever)")
+		at("expires", nil, "missing: a date such as 2027-03-31 (waivers do not last forever)")
 	case expiry(w.Expires).IsZero():
-		at("expires", fmt.Sprintf("%q is neither a date (2027-03-31) nor an RFC 3339 time", w.Expires))
+		at("expires", w.Expires, "neither a date (2027-03-31) nor an RFC 3339 time")
 	}
 	if len(w.Resources) == 0 {
-		at("resources", "missing (which resources the waiver covers)")
+		at("resources", nil, "missing: which resources the waiver covers")
 	}
 	for j, r := range w.Resources {
 		field := fmt.Sprintf("resources[%d]", j)
 		switch {
 		case r.Name != "" && r.Selector != "":
-			at(field, "give a name or a selector, not both")
+			at(field, r, "give a name or a selector, not both")
 		case r.Name == "" && r.Selector == "":
-			at(field, "give a name or a label selector")
+			at(field, r, "give a name or a label selector")
 		case r.Selector != "":
 			sel, err := labels.Parse(r.Selector)
 			if err != nil {
-				at(field+".selector", err.Error())
+				at(field+".selector", r.Selector, err.Error())
 			} else if sel.Empty() {
-				at(field+".selector", "an empty selector would cover every resource")
+				at(field+".selector", r.Selector, "an empty selector would cover every resource")
 			} else {
 				sels[j] = sel
 			}

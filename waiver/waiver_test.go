@@ -1,6 +1,7 @@
 package waiver
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,9 +97,12 @@ func TestApply(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("entries (-want +got):\n%s", diff)
 	}
-	inc := a.Entries()[3].Problems
-	for _, want := range []string{"waivers[3].justification: missing", "waivers[3].approvedBy: missing",
-		`waivers[3].expires: "someday" is neither a date`, "waivers[3].resources[0]: give a name or a label selector"} {
+	var inc []string
+	for _, p := range a.Entries()[3].Problems {
+		inc = append(inc, fmt.Sprintf("%s=%v: %s", p.Field, p.Value, p.Message))
+	}
+	for _, want := range []string{"waivers[3].justification=<nil>: missing", "waivers[3].approvedBy=<nil>: missing",
+		`waivers[3].expires=someday: neither a date`, "waivers[3].resources[0]={ServiceEntry   }: give a name or a label selector"} {
 		if !strings.Contains(strings.Join(inc, "\n"), want) {
 			t.Errorf("problems %q lack %q", inc, want)
 		}

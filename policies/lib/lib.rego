@@ -31,3 +31,71 @@ workload_inputs := [
 	"namespaces", "pods", "deployments", "statefulsets", "daemonsets",
 	"replicasets", "jobs", "cronjobs",
 ]
+
+# collected(key) holds when a resource type was collected completely.
+collected(key) if input.coverage[key].status == "collected"
+
+# allowed_country(c) holds when the profile allows personal data in c.
+allowed_country(c) if c in data.tilsyn.profile.spec.location.allowedCountries
+
+# valid_basis(d) holds when a destination's owner declared a basis the
+# profile accepts.
+valid_basis(d) if d.basis.valid
+
+# mesh_config is meshConfig as written ({} when no mesh ConfigMap was found).
+mesh_config := input.facts.mesh.raw
+
+# mesh_config_found holds when the mesh ConfigMap was in the snapshot.
+mesh_config_found if input.facts.mesh.source != "default"
+
+# mesh_config_resource names the ConfigMap holding meshConfig.
+mesh_config_resource := {"kind": "ConfigMap", "namespace": parts[0], "name": parts[1]} if {
+	parts := split(input.facts.mesh.source, "/")
+	count(parts) == 2
+}
+
+mesh_config_resource := {"kind": "ConfigMap", "namespace": input.facts.mesh.rootNamespace, "name": "istio"} if {
+	not mesh_config_found
+}
+
+# ref_object(ref) is the snapshot object a fact points at.
+ref_object(ref) := input.resources[ref.resource][ref.index]
+
+# pod_spec_path(w) is the path of a workload's pod spec within its object.
+pod_spec_path(w) := array.concat([p | some p in split(w.templatePath, "."); p != ""], ["spec"])
+
+# pod_spec(w) is a workload's pod spec (its controller's template, or its pod).
+pod_spec(w) := object.get(ref_object(w.ref), pod_spec_path(w), {})
+
+# pod_spec_field(w) is the pod spec's path as written in findings.
+pod_spec_field(w) := concat("", [w.templatePath, "spec"])
+
+# tls_blocks(spec) yields [path, tls] for every tls block of a
+# DestinationRule spec: top level, per port, per subset.
+tls_blocks(spec) := array.concat(
+	array.concat(top_tls(spec), port_tls(object.get(spec, "trafficPolicy", {}), "spec.trafficPolicy")),
+	subset_tls(spec),
+)
+
+top_tls(spec) := [["spec.trafficPolicy.tls", spec.trafficPolicy.tls]] if spec.trafficPolicy.tls
+
+top_tls(spec) := [] if not spec.trafficPolicy.tls
+
+port_tls(tp, prefix) := [[sprintf("%s.portLevelSettings[%d].tls", [prefix, i]), p.tls] |
+	some i, p in object.get(tp, "portLevelSettings", [])
+	p.tls
+]
+
+subset_tls(spec) := [b |
+	some i, s in object.get(spec, "subsets", [])
+	tp := object.get(s, "trafficPolicy", {})
+	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
+	some b in array.concat(subset_top_tls(tp, prefix), port_tls(tp, prefix))
+]
+
+subset_top_tls(tp, prefix) := [[sprintf("%s.tls", [prefix]), tp.tls]] if tp.tls
+
+subset_top_tls(tp, prefix) := [] if not tp.tls
+
+# days(ns) converts nanoseconds to whole days (rounded down).
+days(ns) := floor(ns / 86400000000000)
