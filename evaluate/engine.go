@@ -194,8 +194,11 @@ type Results struct {
 	Now           time.Time
 	// Derived are the location, PKI and transfer facts.
 	Derived *Derived
-	// Waivers are the waivers of the audit with their status.
-	Waivers []waiver.Entry
+	// Waivers are the waivers of the audit with their status; WaiverSource
+	// and WaiverDigest identify the file (empty without one).
+	Waivers      []waiver.Entry
+	WaiverSource string
+	WaiverDigest string
 	// InputDuration is the time spent deriving facts and building input;
 	// Timings break it down by stage.
 	InputDuration time.Duration
@@ -247,6 +250,9 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	applier := e.waivers.At(now)
 	applyWaivers(applier, res.Controls, first, s)
 	res.Waivers = applier.Entries()
+	if e.waivers != nil {
+		res.WaiverSource, res.WaiverDigest = e.waivers.Source, e.waivers.SHA256
+	}
 	if len(second) > 0 {
 		wInput, err := waiverInput(res.Waivers, now)
 		if err != nil {

@@ -44,9 +44,12 @@ type NodeTuning struct {
 type Location struct {
 	Nodes []geo.Node `json:"nodes"`
 	// NodeCountries counts nodes by country ("unknown" included).
-	NodeCountries  map[string]int     `json:"nodeCountries"`
-	Volumes        []geo.Volume       `json:"volumes"`
-	StorageClasses []geo.StorageClass `json:"storageClasses"`
+	NodeCountries map[string]int `json:"nodeCountries"`
+	Volumes       []geo.Volume   `json:"volumes"`
+	// MissingVolumes are personal-data claims bound to volumes the
+	// snapshot does not hold.
+	MissingVolumes []geo.MissingVolume `json:"missingVolumes"`
+	StorageClasses []geo.StorageClass  `json:"storageClasses"`
 	// Placement holds the location pins of personal-data workloads that
 	// have any, keyed "namespace/Kind/name".
 	Placement map[string]geo.Placement `json:"placement"`
@@ -86,6 +89,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	nodes := geo.Nodes(s, r)
 	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
 		Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
+		MissingVolumes: geo.MissingVolumes(s, pd),
 		StorageClasses: geo.StorageClasses(s, r, nodes, pd),
 		Placement:      map[string]geo.Placement{},
 		Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}

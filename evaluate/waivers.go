@@ -47,13 +47,32 @@ func applyWaivers(a *waiver.Applier, results []Result, idx []int, s *collect.Sna
 }
 
 // labelIndex maps "Kind/namespace/name" to the labels of every object of
-// the snapshot, for waivers that select by label.
+// the snapshot, for waivers that select by label. A workload controller's
+// labels include its pod template's (app=ledger-db selects the
+// StatefulSet whose pods carry it).
 func labelIndex(s *collect.Snapshot) map[string]map[string]string {
+	templates := map[string][]string{
+		collect.Deployments: {"spec", "template"}, collect.StatefulSets: {"spec", "template"},
+		collect.DaemonSets: {"spec", "template"}, collect.ReplicaSets: {"spec", "template"},
+		collect.Jobs: {"spec", "template"}, collect.CronJobs: {"spec", "jobTemplate", "spec", "template"},
+	}
 	out := map[string]map[string]string{}
 	for _, t := range collect.Registry {
 		for _, o := range s.Resources[t.Key] {
 			m := collect.Meta(o)
-			out[t.Kind+"/"+m.Namespace+"/"+m.Name] = m.Labels
+			labels := m.Labels
+			if path, ok := templates[t.Key]; ok {
+				if tl := collect.StringMap(o, append(path, "metadata", "labels")...); len(tl) > 0 {
+					labels = make(map[string]string, len(m.Labels)+len(tl))
+					for k, v := range tl {
+						labels[k] = v
+					}
+					for k, v := range m.Labels {
+						labels[k] = v
+					}
+				}
+			}
+			out[t.Kind+"/"+m.Namespace+"/"+m.Name] = labels
 		}
 	}
 	return out

@@ -35,9 +35,9 @@ type Node struct {
 	Country string `json:"country"`
 	Allowed bool   `json:"allowed"`
 	// ProviderID is spec.providerID taken apart; ProviderRegion is the
-	// region of the zone it names (empty Value when it names none).
+	// region of the zone it names (absent when it names none).
 	ProviderID     ProviderID `json:"providerID"`
-	ProviderRegion Place      `json:"providerRegion"`
+	ProviderRegion *Place     `json:"providerRegion,omitempty"`
 	// Provider is the infrastructure provider and its jurisdiction.
 	Provider Jurisdiction `json:"provider"`
 }
@@ -65,9 +65,8 @@ func Nodes(s *collect.Snapshot, r *Resolver) []Node {
 		n.Country = n.Region.Country
 		n.Allowed = r.Allowed(n.Country)
 		if pid.Zone != "" {
-			n.ProviderRegion = r.Zone(pid.Zone, pid.Scheme)
-		} else {
-			n.ProviderRegion = Place{Country: Unknown}
+			pl := r.Zone(pid.Zone, pid.Scheme)
+			n.ProviderRegion = &pl
 		}
 		out = append(out, n)
 	}

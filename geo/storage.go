@@ -260,3 +260,27 @@ func claimClass(o collect.Object) (string, bool) {
 	}
 	return "", false
 }
+
+// MissingVolume is a personal-data claim bound to a PersistentVolume that
+// is not in the snapshot: where its data is cannot be told.
+type MissingVolume struct {
+	Claim  ObjectRef `json:"claim"`
+	Volume string    `json:"volume"`
+}
+
+// MissingVolumes lists the personal-data claims whose spec.volumeName
+// names a volume the snapshot does not hold.
+func MissingVolumes(s *collect.Snapshot, inScope func(ns string) bool) []MissingVolume {
+	have := map[string]bool{}
+	for _, o := range s.Resources[collect.PersistentVolumes] {
+		have[collect.Str(o, "metadata", "name")] = true
+	}
+	out := []MissingVolume{}
+	for _, o := range s.Resources[collect.PersistentVolumeClaims] {
+		m := collect.Meta(o)
+		if v := collect.Str(o, "spec", "volumeName"); v != "" && inScope(m.Namespace) && !have[v] {
+			out = append(out, MissingVolume{Claim: ObjectRef{m.Namespace, m.Name}, Volume: v})
+		}
+	}
+	return out
+}

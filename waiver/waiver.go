@@ -26,6 +26,8 @@ package waiver
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -63,7 +65,8 @@ type Waiver struct {
 }
 
 // Resource selects the resources a waiver covers: kind and namespace (each
-// optional: any), and either a name or a label selector.
+// optional: any), and either a name or a label selector. A selector matches
+// the resource's labels and, for workload controllers, its pod template's.
 type Resource struct {
 	Kind      string `json:"kind,omitempty"`
 	Namespace string `json:"namespace,omitempty"`
@@ -73,8 +76,9 @@ type Resource struct {
 
 // Set is a loaded waiver file.
 type Set struct {
-	// Source is the file's path.
+	// Source is the file's path; SHA256 the digest of its bytes.
 	Source  string
+	SHA256  string
 	Waivers []Waiver
 }
 
@@ -105,7 +109,8 @@ func Parse(source string, data []byte) (*Set, error) {
 	if f.APIVersion != APIVersion || f.Kind != Kind {
 		return nil, fmt.Errorf("waivers %s: apiVersion %q kind %q, want %s %s", source, f.APIVersion, f.Kind, APIVersion, Kind)
 	}
-	return &Set{Source: source, Waivers: f.Waivers}, nil
+	sum := sha256.Sum256(data)
+	return &Set{Source: source, SHA256: hex.EncodeToString(sum[:]), Waivers: f.Waivers}, nil
 }
 
 // Statuses of a waiver in an audit.

@@ -38,7 +38,7 @@ findings contains f if {
 	not d.encrypted
 	f := {
 		"resource": {"kind": d.source.kind, "namespace": d.source.namespace, "name": d.source.name},
-		"field": sprintf("%s.protocol", [d.portField]),
+		"field": field(d),
 		"value": d.protocol,
 		"message": sprintf("%s %s/%s: %s to %s:%d leaves the cluster in cleartext: %s", [
 			d.source.kind, d.source.namespace, d.source.name, d.protocol, d.host, d.port, tls_text(d),
@@ -46,9 +46,13 @@ findings contains f if {
 	}
 }
 
-tls_text(d) := "no DestinationRule applies" if d.tls.rule == ""
+field(d) := sprintf("%s.protocol", [d.portField]) if object.get(d, "portField", "") != ""
 
-tls_text(d) := sprintf("DestinationRule %s sets %s, not SIMPLE or MUTUAL", [d.tls.rule, mode(d)]) if d.tls.rule != ""
+field(d) := sprintf("%s (no ports declared)", [d.field]) if object.get(d, "portField", "") == ""
+
+tls_text(d) := "no DestinationRule applies" if object.get(d.tls, "rule", "") == ""
+
+tls_text(d) := sprintf("DestinationRule %s sets %s, not SIMPLE or MUTUAL", [d.tls.rule, mode(d)]) if object.get(d.tls, "rule", "") != ""
 
 mode(d) := "no tls for this port" if d.tls.mode in {"PLAINTEXT", "AUTO_MTLS"}
 

@@ -18,7 +18,8 @@ test_pass_tls_origination if {
 }
 
 test_fail_plain_http if {
-	fs := egr_03.findings with input as {"facts": {"transfers": [dest("HTTP", false, {"mode": "PLAINTEXT", "rule": ""})]}}
+	# As the facts come from Go: an empty rule is left out.
+	fs := egr_03.findings with input as {"facts": {"transfers": [dest("HTTP", false, {"mode": "PLAINTEXT"})]}}
 	count(fs) == 1
 	some f in fs
 	f.field == "spec.ports[0].protocol"
@@ -31,4 +32,11 @@ test_fail_rule_without_tls_for_port if {
 	fs := egr_03.findings with input as {"facts": {"transfers": [dest("TCP", false, {"mode": "PLAINTEXT", "rule": "pay/payflow"})]}}
 	some f in fs
 	contains(f.message, "DestinationRule pay/payflow")
+}
+
+test_fail_no_ports_declared if {
+	d := object.remove(dest("TCP", false, {"mode": "PLAINTEXT"}), ["portField"])
+	fs := egr_03.findings with input as {"facts": {"transfers": [object.union(d, {"port": 0})]}}
+	some f in fs
+	f.field == "spec.hosts[0] (no ports declared)"
 }

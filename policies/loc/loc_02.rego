@@ -76,7 +76,7 @@ findings contains f if {
 }
 
 region_differs(n) if {
-	object.get(n.providerRegion, "region", "") != ""
+	object.get(n, ["providerRegion", "region"], "") != ""
 	object.get(n.region, "region", "") != ""
 	n.providerRegion.region != n.region.region
 }

@@ -51,6 +51,10 @@ where(e) := sprintf("which is in %s: not an allowed country", [e.country]) if e.
 
 where(e) := "which the profile's region tables do not know: unknown, so not allowed" if e.country == "unknown"
 
+not_assessed contains {"resource": {"kind": "PersistentVolumeClaim", "namespace": m.claim.namespace, "name": m.claim.name}, "reason": sprintf("bound to PersistentVolume %s, which is not in the snapshot", [m.volume])} if {
+	some m in object.get(input.facts.location, "missingVolumes", [])
+}
+
 findings contains f if {
 	some v in input.facts.location.volumes
 	count(v.evidence) == 0

@@ -37,3 +37,11 @@ test_fail_unknown_zone if {
 	some f in fs
 	contains(f.message, "unknown, so not allowed")
 }
+
+test_not_assessed_volume_missing_from_snapshot if {
+	i := {"facts": {"location": {"volumes": [], "missingVolumes": [{"claim": {"namespace": "ledger", "name": "data-0"}, "volume": "pvc-9"}]}}}
+	na := loc_03.not_assessed with input as i with data.tilsyn.profile as profile
+	count(na) == 1
+	some g in na
+	g.resource == {"kind": "PersistentVolumeClaim", "namespace": "ledger", "name": "data-0"}
+}

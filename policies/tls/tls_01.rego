@@ -34,7 +34,7 @@ minimum := data.tilsyn.profile.spec.tls.meshMinProtocolVersion
 
 settings := {
 	"meshMTLS": "mutual TLS between sidecars",
-	"tlsDefaults": "gateways and TLS origination",
+	"tlsDefaults": "TLS at gateways and in TLS origination",
 }
 
 not_assessed contains {"reason": "no mesh ConfigMap (istio) in the snapshot: the TLS versions the mesh accepts cannot be read"} if {
@@ -50,8 +50,8 @@ findings contains f if {
 		"resource": lib.mesh_config_resource,
 		"field": sprintf("meshConfig.%s.minProtocolVersion", [key]),
 		"value": value,
-		"message": sprintf("%s accept %s (%s), below the profile's minimum %s; TLS 1.3 is recommended (NIST SP 800-52r2, BSI TR-02102-2)", [
-			what, value, meaning(value), minimum,
+		"message": sprintf("meshConfig.%s (%s) accepts %s (%s), below the profile's minimum %s; TLS 1.3 is recommended (NIST SP 800-52r2, BSI TR-02102-2)", [
+			key, what, value, meaning(value), minimum,
 		]),
 	}
 }

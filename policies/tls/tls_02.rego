@@ -56,7 +56,7 @@ findings contains f if {
 	some gw in input.resources.gateways
 	some i, srv in object.get(gw.spec, "servers", [])
 	upper(object.get(srv, ["port", "protocol"], "")) in {"HTTP", "HTTP2"}
-	redirect := object.get(srv, ["tls", "httpsRedirect"], false)
+	redirect := object.get(srv, ["tls", "httpsRedirect"], null)
 	redirect != true
 	f := {
 		"resource": lib.object_resource(gw),

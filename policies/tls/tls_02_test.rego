@@ -33,6 +33,6 @@ test_fail_plain_http_without_redirect if {
 	count(fs) == 1
 	some f in fs
 	f.field == "spec.servers[0].tls.httpsRedirect"
-	f.value == false
+	f.value == null
 	contains(f.message, "port 80")
 }
