@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type Derived struct {
 	Transfers []transfer.Destination `json:"transfers"`
 	// TelemetrySinks are the mesh's telemetry providers.
 	TelemetrySinks []transfer.Sink `json:"telemetrySinks"`
+	// PodSysctls are the securityContext.sysctls of personal-data
+	// workloads that set any, keyed "namespace/Kind/name" (RES-02). They
+	// are read here so that the policies need not convert every pod.
+	PodSysctls map[string][]Sysctl `json:"podSysctls"`
 	// NodeTuning holds the node agent's records (RES-01):
 	//
 	//	records: {"<node>": {
@@ -33,6 +38,14 @@ type Derived struct {
 	// A node without a record is not assessed. Nothing fills it until the
 	// node agent's records are collected.
 	NodeTuning NodeTuning `json:"nodeTuning"`
+}
+
+// Sysctl is one entry of a pod's securityContext.sysctls.
+type Sysctl struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// Field is the entry's path within the workload's object.
+	Field string `json:"field"`
 }
 
 // NodeTuning is the node agent's evidence, by node name.
@@ -78,7 +91,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 	pd := func(ns string) bool { return inScope[ns] }
 	r := geo.New(p)
-	d := &Derived{NodeTuning: NodeTuning{Records: map[string]any{}}}
+	d := &Derived{NodeTuning: NodeTuning{Records: map[string]any{}}, PodSysctls: map[string][]Sysctl{}}
 	clock := time.Now()
 	lap := func(stage string) {
 		now := time.Now()
@@ -107,11 +120,17 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		if spec == nil {
 			continue
 		}
+		key := w.Namespace + "/" + w.Kind + "/" + w.Name
 		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok {
-			d.Location.Placement[w.Namespace+"/"+w.Kind+"/"+w.Name] = pl
+			d.Location.Placement[key] = pl
+		}
+		for i, x := range collect.List(spec, "securityContext", "sysctls") {
+			xm, _ := x.(map[string]any)
+			d.PodSysctls[key] = append(d.PodSysctls[key], Sysctl{Name: collect.Str(xm, "name"), Value: fmt.Sprint(xm["value"]),
+				Field: fmt.Sprintf("%sspec.securityContext.sysctls[%d]", w.TemplatePath, i)})
 		}
 	}
-	lap("facts: location (nodes, volumes, storage classes, placement, backups)")
+	lap("facts: location and pod settings (nodes, volumes, storage classes, placement, sysctls, backups)")
 
 	d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
 	lap("facts: pki (root certificates, CA secrets)")

@@ -58,15 +58,6 @@ mesh_config_resource := {"kind": "ConfigMap", "namespace": input.facts.mesh.root
 	not mesh_config_found
 }
 
-# ref_object(ref) is the snapshot object a fact points at.
-ref_object(ref) := input.resources[ref.resource][ref.index]
-
-# pod_spec_path(w) is the path of a workload's pod spec within its object.
-pod_spec_path(w) := array.concat([p | some p in split(w.templatePath, "."); p != ""], ["spec"])
-
-# pod_spec(w) is a workload's pod spec (its controller's template, or its pod).
-pod_spec(w) := object.get(ref_object(w.ref), pod_spec_path(w), {})
-
 # pod_spec_field(w) is the pod spec's path as written in findings.
 pod_spec_field(w) := concat("", [w.templatePath, "spec"])
 

@@ -23,7 +23,6 @@
 #   requires: [namespaces, pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs]
 package tilsyn.controls.res_02
 
-import data.tilsyn.lib
 import rego.v1
 
 # Kubernetes' safe sysctls (kubelet's default allow list, as of v1.32).
@@ -34,15 +33,17 @@ safe := {
 	"net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
 }
 
+# input.facts.podSysctls holds the sysctls of personal-data workloads,
+# keyed namespace/Kind/name.
 findings contains f if {
-	some w in lib.pd_workloads
-	some i, s in object.get(lib.pod_spec(w), ["securityContext", "sysctls"], [])
-	name := replace(s.name, "/", ".")
-	not name in safe
+	some key, sysctls in input.facts.podSysctls
+	[ns, kind, name] := split(key, "/")
+	some s in sysctls
+	not replace(s.name, "/", ".") in safe
 	f := {
-		"resource": lib.workload_resource(w),
-		"field": sprintf("%s.securityContext.sysctls[%d].name", [lib.pod_spec_field(w), i]),
+		"resource": {"kind": kind, "namespace": ns, "name": name},
+		"field": sprintf("%s.name", [s.field]),
 		"value": s.name,
-		"message": sprintf("%s %s/%s sets the unsafe sysctl %s=%v, which affects every pod on its node", [w.kind, w.namespace, w.name, s.name, object.get(s, "value", "")]),
+		"message": sprintf("%s %s/%s sets the unsafe sysctl %s=%s, which affects every pod on its node", [kind, ns, name, s.name, s.value]),
 	}
 }
