@@ -41,11 +41,7 @@ where(d) := sprintf("served from %s (%s)", [d.country, d.countrySource]) if d.co
 
 where(d) := "of unknown country" if d.country == "unknown"
 
-transfers contains d if {
-	some d in input.facts.transfers
-	d.personalData
-	not d.allowed
-}
+transfers := [d | some d in input.facts.transfers; d.personalData; not d.allowed]
 
 findings contains f if {
 	some d in transfers

@@ -7,11 +7,9 @@ import rego.v1
 # in_scope(ns) holds when namespace ns processes personal data.
 in_scope(ns) if input.facts.scope.inScope[ns]
 
-# pd_workloads are the workloads in personal-data namespaces.
-pd_workloads contains w if {
-	some w in input.facts.workloads
-	in_scope(w.namespace)
-}
+# pd_workloads are the workloads in personal-data namespaces. An array,
+# not a set: a set would hash every workload object to build it.
+pd_workloads := [w | some w in input.facts.workloads; in_scope(w.namespace)]
 
 # workload_resource(w) names a workload in a finding.
 workload_resource(w) := {"kind": w.kind, "namespace": w.namespace, "name": w.name}

@@ -47,25 +47,27 @@ not_assessed contains {"resource": resource(n), "reason": "no node agent record 
 	not records[n.name]
 }
 
-not_assessed contains {"resource": resource(n), "reason": sprintf("%s was not read: %s", [name, v.absent])} if {
-	some n in nodes
+# Only nodes with a record are examined further (iterating the records, not
+# every node against every sysctl).
+not_assessed contains {"resource": {"kind": "Node", "namespace": "", "name": node}, "reason": sprintf("%s was not read: %s", [name, v.absent])} if {
+	some node, rec in records
 	some name, _ in baseline.sysctls
-	v := records[n.name].sysctls[name]
+	v := rec.sysctls[name]
 	v.absent
 }
 
-value(n, name) := trim_space(records[n.name].sysctls[name].value)
+value(node, name) := trim_space(records[node].sysctls[name].value)
 
 findings contains f if {
-	some n in nodes
+	some node, _ in records
 	some name, rule in baseline.sysctls
-	v := value(n, name)
+	v := value(node, name)
 	why := problem(rule, v)
 	f := {
-		"resource": resource(n),
+		"resource": {"kind": "Node", "namespace": "", "name": node},
 		"field": sprintf("sysctl %s", [name]),
 		"value": v,
-		"message": sprintf("node %s: %s = %s %s", [n.name, name, v, why]),
+		"message": sprintf("node %s: %s = %s %s", [node, name, v, why]),
 	}
 }
 
@@ -109,19 +111,19 @@ covers(v, r) if {
 }
 
 findings contains f if {
-	some n in nodes
-	used := trim_space(records[n.name].conntrackCount.value)
-	limit := value(n, "net.netfilter.nf_conntrack_max")
+	some node, rec in records
+	used := trim_space(rec.conntrackCount.value)
+	limit := value(node, "net.netfilter.nf_conntrack_max")
 	integer(used)
 	integer(limit)
 	to_number(limit) > 0
 	pct := (to_number(used) * 100) / to_number(limit)
 	pct >= baseline.conntrackUsageMaxPercent
 	f := {
-		"resource": resource(n),
+		"resource": {"kind": "Node", "namespace": "", "name": node},
 		"field": "nf_conntrack_count",
 		"value": used,
 		"severity": "high",
-		"message": sprintf("node %s: the conntrack table is %d%% full (%s of %s): new connections are about to be dropped", [n.name, round(pct), used, limit]),
+		"message": sprintf("node %s: the conntrack table is %d%% full (%s of %s): new connections are about to be dropped", [node, round(pct), used, limit]),
 	}
 }

@@ -33,18 +33,44 @@ import rego.v1
 
 originating := {"SIMPLE", "MUTUAL"}
 
-blocks contains [rule, block] if {
-	some rule in input.resources.destinationrules
-	some block in lib.tls_blocks(object.get(rule, "spec", {}))
-	object.get(block[1], "mode", "DISABLE") in originating
+# blocks holds [index of the DestinationRule, path, tls] for every tls block
+# that originates TLS: top level, per port, per subset and per subset port.
+# Rules are named by index so that nothing hashes whole objects.
+blocks contains [i, "spec.trafficPolicy.tls", tls] if {
+	some i, rule in input.resources.destinationrules
+	tls := rule.spec.trafficPolicy.tls
+	object.get(tls, "mode", "DISABLE") in originating
+}
+
+blocks contains [i, sprintf("spec.trafficPolicy.portLevelSettings[%d].tls", [j]), tls] if {
+	some i, rule in input.resources.destinationrules
+	some j, p in rule.spec.trafficPolicy.portLevelSettings
+	tls := p.tls
+	object.get(tls, "mode", "DISABLE") in originating
+}
+
+blocks contains [i, sprintf("spec.subsets[%d].trafficPolicy.tls", [k]), tls] if {
+	some i, rule in input.resources.destinationrules
+	some k, sub in rule.spec.subsets
+	tls := sub.trafficPolicy.tls
+	object.get(tls, "mode", "DISABLE") in originating
+}
+
+blocks contains [i, sprintf("spec.subsets[%d].trafficPolicy.portLevelSettings[%d].tls", [k, j]), tls] if {
+	some i, rule in input.resources.destinationrules
+	some k, sub in rule.spec.subsets
+	some j, p in sub.trafficPolicy.portLevelSettings
+	tls := p.tls
+	object.get(tls, "mode", "DISABLE") in originating
 }
 
 findings contains f if {
-	some [rule, block] in blocks
-	block[1].insecureSkipVerify == true
+	some [i, path, tls] in blocks
+	tls.insecureSkipVerify == true
+	rule := input.resources.destinationrules[i]
 	f := {
 		"resource": lib.object_resource(rule),
-		"field": sprintf("%s.insecureSkipVerify", [block[0]]),
+		"field": sprintf("%s.insecureSkipVerify", [path]),
 		"value": true,
 		"message": sprintf("DestinationRule %s/%s (host %s) originates TLS without verifying the server's certificate", [
 			rule.metadata.namespace, rule.metadata.name, rule.spec.host,
@@ -53,17 +79,18 @@ findings contains f if {
 }
 
 findings contains f if {
-	some [rule, block] in blocks
-	not block[1].insecureSkipVerify == true
-	missing := [m | some m in ["caCertificates", "subjectAltNames"]; not pinned(block[1], m)]
+	some [i, path, tls] in blocks
+	not tls.insecureSkipVerify == true
+	missing := [m | some m in ["caCertificates", "subjectAltNames"]; not pinned(tls, m)]
 	count(missing) > 0
+	rule := input.resources.destinationrules[i]
 	f := {
 		"resource": lib.object_resource(rule),
-		"field": sprintf("%s.%s", [block[0], missing[0]]),
+		"field": sprintf("%s.%s", [path, missing[0]]),
 		"value": null,
 		"severity": "medium",
 		"message": sprintf("DestinationRule %s/%s (host %s) originates %s TLS without %s: verification rests on istiod's defaults, not on configuration", [
-			rule.metadata.namespace, rule.metadata.name, rule.spec.host, block[1].mode, concat(" or ", missing),
+			rule.metadata.namespace, rule.metadata.name, rule.spec.host, tls.mode, concat(" or ", missing),
 		]),
 	}
 }

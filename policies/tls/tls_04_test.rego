@@ -50,3 +50,13 @@ test_not_assessed_velero_absent if {
 	i := object.union(inp([], []), {"coverage": {"backupstoragelocations": {"status": "absent"}}})
 	count(tls_04.not_assessed) == 1 with input as i
 }
+
+test_fail_subset_port_block if {
+	rule := {"kind": "DestinationRule", "metadata": {"namespace": "pay", "name": "bank"}, "spec": {"host": "h", "subsets": [
+		{"name": "v1", "trafficPolicy": {"portLevelSettings": [{"port": {"number": 443}, "tls": {"mode": "SIMPLE", "insecureSkipVerify": true, "credentialName": "c", "subjectAltNames": ["h"]}}]}},
+	]}}
+	fs := tls_04.findings with input as inp([rule], [])
+	count(fs) == 1
+	some f in fs
+	f.field == "spec.subsets[0].trafficPolicy.portLevelSettings[0].tls.insecureSkipVerify"
+}
