@@ -33,7 +33,7 @@ func TestWaivedFindingsDoNotFail(t *testing.T) {
 
 // Every inventory list is present, empty rather than null.
 func TestInventoryListsArePresent(t *testing.T) {
-	inv := inventory(&evaluate.Results{Mesh: &mesh.Result{}})
+	inv := inventoryOf(&evaluate.Results{Mesh: &mesh.Result{}})
 	if inv.MTLS == nil || inv.Transfers == nil || inv.Storage == nil || inv.Nodes == nil || inv.Backups == nil {
 		t.Errorf("inventory = %+v", inv)
 	}
