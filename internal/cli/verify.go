@@ -18,8 +18,8 @@ import (
 	"github.com/tilsyn/tilsyn/internal/version"
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/report"
-	"github.com/tilsyn/tilsyn/waiver"
 	"github.com/tilsyn/tilsyn/signature"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 const verifyUsage = `Usage: tilsyn verify REPORT.json [flags]
