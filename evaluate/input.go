@@ -85,16 +85,71 @@ func PersonalDataScope(s *collect.Snapshot, p *profile.Profile, rootNamespace st
 	return sc
 }
 
-// facts is what Go derives for the policies, under input.facts.
-type facts struct {
-	Mesh               meshFacts                  `json:"mesh"`
-	Scope              scopeFacts                 `json:"scope"`
-	Workloads          []*mesh.Workload           `json:"workloads"`
-	MTLS               []mesh.Row                 `json:"mtls"`
-	PeerAuthentication mesh.PeerAuthFacts         `json:"peerAuthentication"`
-	DestinationRules   []mesh.DestinationRuleFact `json:"destinationRules"`
-	// Location, PKI, Transfers, TelemetrySinks and NodeTuning.
-	*Derived
+// factPiece is one key of input.facts and its value.
+type factPiece struct {
+	key   string
+	value any
+}
+
+// factPieces lists what Go derives for the policies, under input.facts.
+func factPieces(m *mesh.Result, scope Scope, d *Derived) []factPiece {
+	sf := scopeFacts{Scope: scope, InScope: map[string]bool{}}
+	for _, ns := range scope.Namespaces {
+		sf.InScope[ns] = true
+	}
+	return []factPiece{
+		{"mesh", meshFacts{Config: m.Config, Injector: m.Injector}},
+		{"scope", sf},
+		{"workloads", m.Workloads},
+		{"mtls", m.Rows},
+		{"peerAuthentication", m.PeerAuthentication},
+		{"destinationRules", m.DestinationRules},
+		{"location", d.Location},
+		{"pki", d.PKI},
+		{"transfers", d.Transfers},
+		{"telemetrySinks", d.TelemetrySinks},
+		{"nodeTuning", d.NodeTuning},
+		{"podSysctls", d.PodSysctls},
+	}
+}
+
+// factsValue converts the facts to an OPA object piece by piece and
+// concurrently: the JSON text and decoded tree of one piece are garbage
+// before the next is made, so the peak is that of the largest piece rather
+// than of all the facts at once.
+func factsValue(pieces []factPiece) (ast.Value, error) {
+	values := make([]ast.Value, len(pieces))
+	errs := make([]error, len(pieces))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				js, err := json.Marshal(pieces[i].value)
+				if err == nil {
+					values[i], err = ast.ValueFromReader(bytes.NewReader(js))
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("facts.%s: %w", pieces[i].key, err)
+				}
+			}
+		}()
+	}
+	for i := range pieces {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	obj := ast.NewObject()
+	for i, p := range pieces {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		obj.Insert(ast.StringTerm(p.key), ast.NewTerm(values[i]))
+	}
+	return obj, nil
 }
 
 type meshFacts struct {
@@ -154,23 +209,7 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, no
 	}
 	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
-	f := facts{
-		Mesh:               meshFacts{Config: m.Config, Injector: m.Injector},
-		Scope:              scopeFacts{Scope: scope, InScope: map[string]bool{}},
-		Workloads:          m.Workloads,
-		MTLS:               m.Rows,
-		PeerAuthentication: m.PeerAuthentication,
-		DestinationRules:   m.DestinationRules,
-		Derived:            d,
-	}
-	for _, ns := range scope.Namespaces {
-		f.Scope.InScope[ns] = true
-	}
-	js, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("build policy input: %w", err)
-	}
-	fv, err := ast.ValueFromReader(bytes.NewReader(js))
+	fv, err := factsValue(factPieces(m, scope, d))
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}

@@ -9,8 +9,9 @@
 #   headquartered outside the profile's allowed jurisdictions (e.g. subject
 #   to the US CLOUD Act) is a third-country-law exposure that needs a
 #   documented transfer impact assessment — the cluster cannot prove it
-#   away. Nodes of providers the profile does not describe are not
-#   assessed.
+#   away. That finding is made once per provider, naming the first of its
+#   nodes (the report's inventory.nodes lists them all). Nodes of providers
+#   the profile does not describe are not assessed.
 # custom:
 #   id: LOC-02
 #   severity: high
@@ -81,17 +82,37 @@ region_differs(n) if {
 	n.providerRegion.region != n.region.region
 }
 
-findings contains f if {
+# Third-country-law exposure is a property of the provider: one finding per
+# provider, naming the first of its nodes and counting the others.
+exposed contains n.provider.provider if {
 	some n in nodes
 	n.provider.headquarters != "unknown"
 	not n.provider.allowed
+}
+
+findings contains f if {
+	some key in exposed
+	names := sort([n.name | some n in nodes; n.provider.provider == key])
+	some first in nodes
+	first.name == names[0]
 	f := {
-		"resource": resource(n),
+		"resource": resource(first),
 		"field": "spec.providerID",
-		"value": n.providerID.raw,
+		"value": first.providerID.raw,
 		"severity": "medium",
-		"message": sprintf("node %s runs on %s, headquartered in %s: third-country law can compel access to the data wherever it is stored; this needs a documented transfer impact assessment and cannot be proven from the cluster", [
-			n.name, n.provider.name, n.provider.headquarters,
+		"message": sprintf("%s on %s, headquartered in %s: third-country law can compel access to the data wherever it is stored; this needs a documented transfer impact assessment and cannot be proven from the cluster", [
+			node_list(names), first.provider.name, first.provider.headquarters,
 		]),
 	}
+}
+
+node_list(names) := sprintf("node %s runs", [names[0]]) if count(names) == 1
+
+node_list(names) := sprintf("%d nodes (%s) run", [count(names), concat(", ", names)]) if {
+	count(names) > 1
+	count(names) <= 5
+}
+
+node_list(names) := sprintf("%d nodes (%s and %d more) run", [count(names), concat(", ", array.slice(names, 0, 5)), count(names) - 5]) if {
+	count(names) > 5
 }

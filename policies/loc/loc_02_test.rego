@@ -43,7 +43,18 @@ test_fail_us_provider_is_medium if {
 	count(fs) == 1
 	some f in fs
 	f.severity == "medium"
-	contains(f.message, "headquartered in US")
+	contains(f.message, "node n1 runs on Amazon Web Services, headquartered in US")
+}
+
+test_fail_one_finding_per_provider if {
+	base := node({"raw": "aws:///eu-north-1a/i-1", "scheme": "aws", "zone": "eu-north-1a"}, "eu-north-1a", "eu-north-1", "eu-north-1", aws)
+	nodes := [object.union(base, {"name": sprintf("n%d", [i]), "providerID": {"raw": sprintf("aws:///eu-north-1a/i-%d", [i]), "zone": "eu-north-1a"}}) | some i in numbers.range(1, 7)]
+	fs := loc_02.findings with input as {"facts": {"location": {"nodes": nodes}}}
+	count(fs) == 1
+	some f in fs
+	f.resource.name == "n1"
+	f.value == "aws:///eu-north-1a/i-1"
+	contains(f.message, "7 nodes (n1, n2, n3, n4, n5 and 2 more) run on Amazon Web Services")
 }
 
 test_not_assessed_unknown_provider if {
