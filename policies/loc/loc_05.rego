@@ -30,6 +30,8 @@ countries := input.facts.location.nodeCountries
 
 elsewhere := sort([c | some c, _ in countries; not lib.allowed_country(c)])
 
+elsewhere_text := concat(", ", elsewhere)
+
 mixed if {
 	some c, _ in countries
 	lib.allowed_country(c)
@@ -51,7 +53,7 @@ findings contains f if {
 		"field": sprintf("%s.nodeSelector", [lib.pod_spec_field(w)]),
 		"value": null,
 		"message": sprintf("%s %s/%s processes personal data and is not pinned to a region, in a cluster with nodes in %s", [
-			w.kind, w.namespace, w.name, concat(", ", elsewhere),
+			w.kind, w.namespace, w.name, elsewhere_text,
 		]),
 	}
 }
