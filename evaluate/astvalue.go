@@ -19,8 +19,33 @@ import (
 // their json tags (names, omitempty, "-", embedded structs), nil slices
 // and maps are null, time.Time is an RFC 3339 string, json.Number is a
 // number. Types with their own JSON encoding go through encoding/json.
+//
+// Short strings (names, namespaces, label keys) repeat across a cluster's
+// facts: each distinct one becomes one term, shared by every object that
+// holds it, as OPA shares its interned terms.
 func toValue(v any) (ast.Value, error) {
-	return reflectValue(reflect.ValueOf(v))
+	c := &converter{strings: map[string]*ast.Term{}}
+	return c.value(reflect.ValueOf(v))
+}
+
+// converter converts one value; it is not safe for concurrent use.
+type converter struct {
+	strings map[string]*ast.Term
+}
+
+// maxShared is the longest string whose term is shared.
+const maxShared = 64
+
+func (c *converter) str(s string) *ast.Term {
+	if len(s) > maxShared {
+		return ast.StringTerm(s)
+	}
+	t, ok := c.strings[s]
+	if !ok {
+		t = ast.StringTerm(s)
+		c.strings[s] = t
+	}
+	return t
 }
 
 var (
@@ -30,7 +55,7 @@ var (
 	textMarshalType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-func reflectValue(rv reflect.Value) (ast.Value, error) {
+func (c *converter) value(rv reflect.Value) (ast.Value, error) {
 	if !rv.IsValid() {
 		return ast.Null{}, nil
 	}
@@ -45,7 +70,7 @@ func reflectValue(rv reflect.Value) (ast.Value, error) {
 		}
 		return ast.Number(n), nil
 	}
-	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && (t.Implements(marshalerType) || t.Implements(textMarshalType)) {
+	if marshals(t) {
 		return viaJSON(rv.Interface())
 	}
 	switch t.Kind() {
@@ -53,7 +78,7 @@ func reflectValue(rv reflect.Value) (ast.Value, error) {
 		if rv.IsNil() {
 			return ast.Null{}, nil
 		}
-		return reflectValue(rv.Elem())
+		return c.value(rv.Elem())
 	case reflect.String:
 		return ast.String(rv.String()), nil
 	case reflect.Bool:
@@ -75,11 +100,11 @@ func reflectValue(rv reflect.Value) (ast.Value, error) {
 	case reflect.Array:
 		terms := make([]*ast.Term, rv.Len())
 		for i := range terms {
-			v, err := reflectValue(rv.Index(i))
+			t, err := c.term(rv.Index(i))
 			if err != nil {
 				return nil, err
 			}
-			terms[i] = ast.NewTerm(v)
+			terms[i] = t
 		}
 		return ast.NewArray(terms...), nil
 	case reflect.Map:
@@ -92,21 +117,24 @@ func reflectValue(rv reflect.Value) (ast.Value, error) {
 		obj := ast.NewObjectWithCapacity(rv.Len())
 		it := rv.MapRange()
 		for it.Next() {
-			v, err := reflectValue(it.Value())
+			t, err := c.term(it.Value())
 			if err != nil {
 				return nil, err
 			}
-			obj.Insert(ast.StringTerm(it.Key().String()), ast.NewTerm(v))
+			obj.Insert(c.str(it.Key().String()), t)
 		}
 		return obj, nil
 	case reflect.Struct:
-		obj := ast.NewObject()
-		if err := structFields(rv, obj); err != nil {
-			return nil, err
-		}
-		return obj, nil
+		return c.structValue(rv)
 	}
 	return nil, fmt.Errorf("cannot convert a %s to a policy value", t)
+}
+
+// marshals reports whether a (non-pointer, non-interface) type has its own
+// JSON or text encoding.
+func marshals(t reflect.Type) bool {
+	return t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface &&
+		(t.Implements(marshalerType) || t.Implements(textMarshalType))
 }
 
 // floatValue writes a float as encoding/json does.
@@ -124,6 +152,7 @@ func floatValue(f float64, bits int) (ast.Value, error) {
 // field is one JSON-visible field of a struct type.
 type field struct {
 	name      string
+	key       *ast.Term // the name as an object key, shared by every object
 	index     []int
 	omitEmpty bool
 }
@@ -165,7 +194,7 @@ func fieldsOf(t reflect.Type) []field {
 			}
 			if !seen[name] {
 				seen[name] = true
-				out = append(out, field{name: name, index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
+				out = append(out, field{name: name, key: ast.StringTerm(name), index: idx, omitEmpty: strings.Contains(","+opts+",", ",omitempty,")})
 			}
 		}
 		for _, idx := range embedded {
@@ -181,19 +210,40 @@ func fieldsOf(t reflect.Type) []field {
 	return out
 }
 
-func structFields(rv reflect.Value, obj ast.Object) error {
-	for _, f := range fieldsOf(rv.Type()) {
+func (c *converter) structValue(rv reflect.Value) (ast.Value, error) {
+	fields := fieldsOf(rv.Type())
+	obj := ast.NewObjectWithCapacity(len(fields))
+	for _, f := range fields {
 		fv, ok := fieldByIndex(rv, f.index)
 		if !ok || (f.omitEmpty && isEmpty(fv)) {
 			continue
 		}
-		v, err := reflectValue(fv)
+		t, err := c.term(fv)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.name, err)
+			return nil, fmt.Errorf("%s: %w", f.name, err)
 		}
-		obj.Insert(ast.StringTerm(f.name), ast.NewTerm(v))
+		obj.Insert(f.key, t)
 	}
-	return nil
+	return obj, nil
+}
+
+// term is value as a term: shared for booleans and short strings.
+func (c *converter) term(rv reflect.Value) (*ast.Term, error) {
+	if rv.IsValid() {
+		switch {
+		case rv.Kind() == reflect.Bool:
+			return ast.InternedTerm(rv.Bool()), nil
+		case rv.Kind() == reflect.String && rv.Type() != numberType && !marshals(rv.Type()):
+			return c.str(rv.String()), nil
+		case rv.Kind() == reflect.Interface && !rv.IsNil():
+			return c.term(rv.Elem())
+		}
+	}
+	v, err := c.value(rv)
+	if err != nil {
+		return nil, err
+	}
+	return ast.NewTerm(v), nil
 }
 
 // fieldByIndex follows an index path through embedded pointers; ok is

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +98,13 @@ func TestFactsMatchJSON(t *testing.T) {
 			sameAsJSON(t, dir+" "+piece.key, piece.value)
 		}
 	}
+}
+
+type upper string
+
+func (u upper) MarshalText() ([]byte, error) { return []byte(strings.ToUpper(string(u))), nil }
+
+// Types with their own encoding keep it.
+func TestToValueHonoursMarshalers(t *testing.T) {
+	sameAsJSON(t, "text marshaler", map[string]any{"a": upper("x"), "b": []upper{"y"}})
 }
