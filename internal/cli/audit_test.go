@@ -253,6 +253,8 @@ func TestParseAuditFlags(t *testing.T) {
 			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json"}, Out: "-", FailOn: "low"}},
 		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
 			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "eea", Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now}},
+		{name: "waivers and stats", args: []string{"-f", "x", "--waivers", "w.yaml", "--stats", "--profile", "norway"},
+			want: auditConfig{Manifests: []string{"x"}, DefaultNamespace: "default", Profile: "norway", Waivers: "w.yaml", Stats: true, Formats: []string{"json"}, Out: "-", FailOn: "low"}},
 		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},
 		{name: "unknown format", args: []string{"-f", "x", "--format", "xml"}, wantErr: `--format "xml"`},
 		{name: "both inputs", args: []string{"-f", "x", "--snapshot", "s"}, wantErr: "not both"},
