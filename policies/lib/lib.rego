@@ -33,8 +33,11 @@ workload_inputs := [
 # collected(key) holds when a resource type was collected completely.
 collected(key) if input.coverage[key].status == "collected"
 
+# allowed_countries is the profile's list as a set, for lookups.
+allowed_countries := {c | some c in data.tilsyn.profile.spec.location.allowedCountries}
+
 # allowed_country(c) holds when the profile allows personal data in c.
-allowed_country(c) if c in data.tilsyn.profile.spec.location.allowedCountries
+allowed_country(c) if allowed_countries[c]
 
 # valid_basis(d) holds when a destination's owner declared a basis the
 # profile accepts.
