@@ -48,6 +48,20 @@ type Result struct {
 	PeerAuthentication PeerAuthFacts `json:"peerAuthentication"`
 	// DestinationRules classifies every DestinationRule's host.
 	DestinationRules []DestinationRuleFact `json:"destinationRules"`
+
+	dr *destRuleIndex
+}
+
+// ClientTLSFor is what a caller in namespace caller sends toward host:port,
+// a host declared in namespace svcNS (a Service's, or a ServiceEntry's):
+// the DestinationRule istiod picks and its tls block for that port.
+// external marks MESH_EXTERNAL hosts, toward which auto mTLS never applies.
+func (r *Result) ClientTLSFor(caller, host, svcNS string, port uint32, external bool) ClientTLS {
+	if r.dr == nil {
+		return ClientTLS{Mode: ClientPlaintext}
+	}
+	fqdn := resolveHost(host, svcNS, r.Config.DomainSuffix)
+	return r.dr.clientTLS(caller, fqdn, svcNS, port, "", external, "")
 }
 
 // PeerAuthFacts summarises PeerAuthentications by level.
@@ -109,7 +123,7 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 	svcs := decodeServices(s, cfg.DomainSuffix)
 	external := externalHosts(s)
 
-	r := &Result{Config: cfg, Injector: inj, Workloads: Workloads(s, inj)}
+	r := &Result{Config: cfg, Injector: inj, Workloads: Workloads(s, inj), dr: drIx}
 	byNS := map[string][]*Workload{}
 	for _, w := range r.Workloads {
 		byNS[w.Namespace] = append(byNS[w.Namespace], w)
