@@ -80,6 +80,10 @@ func (s *Snapshot) encode(w io.Writer, raw map[string][]rawObject) error {
 	}
 	e.raw(`,"coverage":`)
 	e.marshal(s.Coverage)
+	if s.NodeTuning != nil {
+		e.raw(`,"nodeTuning":`)
+		e.marshal(s.NodeTuning)
+	}
 	e.raw("}\n")
 	if e.err != nil {
 		return e.err
@@ -102,17 +106,20 @@ func (e *encoder) raw(s string) {
 	}
 }
 
-// marshal writes a typed value with encoding/json (small parts only).
+// marshal writes a typed value with encoding/json, HTML escaping off
+// (small parts only).
 func (e *encoder) marshal(v any) {
 	if e.err != nil {
 		return
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		e.err = err
 		return
 	}
-	_, e.err = e.w.Write(b)
+	_, e.err = e.w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
 }
 
 func (e *encoder) objects(objs []Object) {

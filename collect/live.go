@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/flowcontrol"
+
+	"github.com/tilsyn/tilsyn/nodetuning"
 )
 
 // ControlPlaneNamespace is where Istio's control plane and mesh-wide
@@ -50,6 +52,11 @@ type LiveOptions struct {
 	Timeout time.Duration
 	// Now is the collection time recorded in the snapshot.
 	Now time.Time
+	// NodeRecordNamespace holds the node agent's records
+	// (nodetuning.Namespace when empty); NodeRecordMaxAge is how old a
+	// record may be (DefaultNodeRecordMaxAge when 0).
+	NodeRecordNamespace string
+	NodeRecordMaxAge    time.Duration
 	// Progress, when set, is told about each page and each finished type;
 	// calls are serialised.
 	Progress func(Progress)
@@ -147,6 +154,12 @@ func collectAll[T any](ctx context.Context, opts LiveOptions, keep func(Object) 
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
 	}
+	if opts.NodeRecordNamespace == "" {
+		opts.NodeRecordNamespace = nodetuning.Namespace
+	}
+	if opts.NodeRecordMaxAge <= 0 {
+		opts.NodeRecordMaxAge = DefaultNodeRecordMaxAge
+	}
 	parent := ctx
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -201,6 +214,12 @@ func collectAll[T any](ctx context.Context, opts LiveOptions, keep func(Object) 
 			c.report(Progress{Resource: s.t.Key, Count: results[i].cov.Count, Done: true, Coverage: results[i].cov})
 		}()
 	}
+	var nodeTuning *NodeTuning
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		nodeTuning = collectNodeRecords(ctx, c.pager("node records"), opts)
+	}()
 	uid := ""
 	if ns, err := c.pager(Namespaces).get(ctx, "/api/v1/namespaces/kube-system", served{t: mustType(Namespaces), version: "v1"}); err == nil && ns != nil {
 		uid = Meta(ns).UID
@@ -212,6 +231,7 @@ func collectAll[T any](ctx context.Context, opts LiveOptions, keep func(Object) 
 
 	snap := New(Source{Type: "live", Namespaces: scope}, opts.Now)
 	snap.Metadata.Cluster = &Cluster{UID: uid, Server: cfg.Host, Context: opts.Connection.Context, ServerVersion: version}
+	snap.NodeTuning = nodeTuning
 	objs := map[string][]T{}
 	for _, r := range results {
 		if r.cov.Status == Collected {

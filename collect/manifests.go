@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tilsyn/tilsyn/nodetuning"
 )
 
 // ManifestOptions configures a collection from manifest files.
@@ -28,6 +30,9 @@ type ManifestOptions struct {
 	DefaultNamespace string
 	// Now is the collection time recorded in the snapshot.
 	Now time.Time
+	// NodeRecordMaxAge is how old a node agent record among the manifests
+	// may be (DefaultNodeRecordMaxAge when 0).
+	NodeRecordMaxAge time.Duration
 }
 
 // ManifestError locates a problem in the input: file, document and line.
@@ -124,6 +129,11 @@ func FromManifests(opts ManifestOptions) (*Snapshot, error) {
 	}
 	s := New(Source{Type: "manifests", Paths: opts.Paths}, opts.Now)
 	b.fill(s)
+	maxAge := opts.NodeRecordMaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultNodeRecordMaxAge
+	}
+	s.NodeTuning = nodeTuningFromConfigMaps(s.Resources[ConfigMaps], nodetuning.Namespace, maxAge)
 	return s, nil
 }
 

@@ -43,6 +43,9 @@ type Snapshot struct {
 	UnknownKinds []KindCount `json:"unknownKinds,omitempty"`
 	// Coverage has one entry per registered resource type.
 	Coverage []Coverage `json:"coverage"`
+	// NodeTuning holds the node agent's records of each node's kernel
+	// settings; nil in snapshots taken before tilsyn read them.
+	NodeTuning *NodeTuning `json:"nodeTuning,omitempty"`
 }
 
 // Metadata says where and when a snapshot was taken.
@@ -238,6 +241,11 @@ func DecodeSnapshot(name string, data []byte) (*Snapshot, error) {
 	for key := range s.Resources {
 		if _, ok := TypeByKey(key); !ok {
 			return nil, fmt.Errorf("snapshot %s: unknown resource list %q", name, key)
+		}
+	}
+	if s.NodeTuning != nil {
+		if err := s.NodeTuning.check(); err != nil {
+			return nil, fmt.Errorf("snapshot %s: %w", name, err)
 		}
 	}
 	return &s, nil

@@ -28,15 +28,8 @@ type Derived struct {
 	// workloads that set any, keyed "namespace/Kind/name" (RES-02). They
 	// are read here so that the policies need not convert every pod.
 	PodSysctls map[string][]Sysctl `json:"podSysctls"`
-	// NodeTuning holds the node agent's records (RES-01):
-	//
-	//	records: {"<node>": {
-	//	  "collectedAt": "<RFC 3339>",
-	//	  "sysctls": {"<name>": {"value": "<as read>"} | {"absent": "<reason>"}},
-	//	  "conntrackCount": {"value": "<n>"} | {"absent": "<reason>"}}}
-	//
-	// A node without a record is not assessed. Nothing fills it until the
-	// node agent's records are collected.
+	// NodeTuning holds the node agent's records that are evidence for
+	// RES-01, and why the others are not (see NodeTuning).
 	NodeTuning NodeTuning `json:"nodeTuning"`
 }
 
@@ -46,11 +39,6 @@ type Sysctl struct {
 	Value string `json:"value"`
 	// Field is the entry's path within the workload's object.
 	Field string `json:"field"`
-}
-
-// NodeTuning is the node agent's evidence, by node name.
-type NodeTuning struct {
-	Records map[string]any `json:"records"`
 }
 
 // Location is input.facts.location.
@@ -91,7 +79,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 	pd := func(ns string) bool { return inScope[ns] }
 	r := geo.New(p)
-	d := &Derived{NodeTuning: NodeTuning{Records: map[string]any{}}, PodSysctls: map[string][]Sysctl{}}
+	d := &Derived{PodSysctls: map[string][]Sysctl{}}
 	clock := time.Now()
 	lap := func(stage string) {
 		now := time.Now()
@@ -100,6 +88,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 
 	nodes := geo.Nodes(s, r)
+	d.NodeTuning = nodeTuningFacts(s, nodes)
 	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
 		Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
 		MissingVolumes: geo.MissingVolumes(s, pd),
@@ -130,7 +119,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 				Field: fmt.Sprintf("%sspec.securityContext.sysctls[%d]", w.TemplatePath, i)})
 		}
 	}
-	lap("facts: location and pod settings (nodes, volumes, storage classes, placement, sysctls, backups)")
+	lap("facts: location, node records and pod settings (nodes, kernel settings, volumes, storage classes, placement, sysctls, backups)")
 
 	d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
 	lap("facts: pki (root certificates, CA secrets)")

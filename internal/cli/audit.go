@@ -46,6 +46,7 @@ type auditConfig struct {
 	// Live is set when neither manifests nor a snapshot are given.
 	Live       bool
 	LiveConfig liveConfig
+	Nodes      nodeConfig
 	// Stats prints how long each fact family and control took to stderr;
 	// timings never enter the report.
 	Stats bool
@@ -61,7 +62,9 @@ const auditUsage = `Usage: tilsyn audit [flags] [MANIFEST_PATH...]
 Audit Kubernetes manifests (files, directories, or - for stdin), a saved
 snapshot, or — when neither is given — the live cluster of the current
 kubeconfig context (or of the pod's ServiceAccount when run in a pod)
-against the controls, and write the evidence.
+against the controls, and write the evidence. With --local-node, the
+kernel settings of the machine tilsyn runs on are audited instead (RES-01
+for this one node; everything else is not assessed).
 
 With --out DIR, the report files (tilsyn-report.json, tilsyn-report.pdf and,
 when asked, their signatures and the snapshot) are written there atomically
@@ -91,6 +94,9 @@ const auditExamples = `  # Audit the bundled sample cluster and keep the evidenc
   # In a CronJob: the pod's ServiceAccount, one folder per run, last 30 kept
   tilsyn audit --in-cluster --out /evidence --keep 30
 
+  # On a node, over SSH: are this node's kernel settings tuned for the mesh?
+  tilsyn audit --local-node --format text
+
   # Your own profile and the waivers your DPO approved; show the slowest rules
   tilsyn audit -f k8s/ --profile our-profile.yaml --waivers waivers.yaml --stats`
 
@@ -117,6 +123,7 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	fs.BoolVar(&c.SaveSnapshot, "save-snapshot", false, "also write the audited snapshot ("+SnapshotName+") into --out, for 'tilsyn verify'")
 	fs.BoolVar(&c.Stats, "stats", false, "print the time each fact family and control took to standard error, slowest first")
 	addLiveFlags(fs, &c.LiveConfig)
+	addNodeFlags(fs, &c.Nodes)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -124,7 +131,10 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	if len(c.Manifests) > 0 && c.Snapshot != "" {
 		return c, usagef("give either manifests or --snapshot, not both")
 	}
-	c.Live = len(c.Manifests) == 0 && c.Snapshot == ""
+	if err := checkNodeFlags(fs, &c.Nodes, len(c.Manifests) > 0, c.Snapshot != ""); err != nil {
+		return c, err
+	}
+	c.Live = len(c.Manifests) == 0 && c.Snapshot == "" && !c.Nodes.LocalNode
 	if err := checkLive(fs, c.LiveConfig, c.Live); err != nil {
 		return c, err
 	}
@@ -233,7 +243,10 @@ func statsTo(c auditConfig, s Streams) func(*evaluate.Results) {
 
 func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, error) {
 	if c.Live {
-		return collectLive(ctx, c.LiveConfig, s, c.Quiet)
+		return collectLive(ctx, c.LiveConfig, c.Nodes.MaxAge, s, c.Quiet)
+	}
+	if c.Nodes.LocalNode {
+		return localNode(c.Nodes, c.Now)
 	}
 	if c.Snapshot != "" {
 		if c.Snapshot == "-" {
@@ -246,7 +259,7 @@ func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snaps
 		return collect.ReadSnapshot(c.Snapshot)
 	}
 	return collect.FromManifests(collect.ManifestOptions{
-		Paths: c.Manifests, Stdin: s.In, DefaultNamespace: c.DefaultNamespace, Now: c.Now,
+		Paths: c.Manifests, Stdin: s.In, DefaultNamespace: c.DefaultNamespace, Now: c.Now, NodeRecordMaxAge: c.Nodes.MaxAge,
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/internal/testcluster"
 )
 
@@ -282,6 +283,12 @@ func TestParseAuditFlags(t *testing.T) {
 		if c.LiveConfig.QPS == 0 {
 			c.LiveConfig.QPS = live.QPS
 		}
+		if c.Nodes.MaxAge == 0 {
+			c.Nodes.MaxAge = collect.DefaultNodeRecordMaxAge
+		}
+		if c.Nodes.Proc == "" {
+			c.Nodes.Proc = "/proc"
+		}
 		return c
 	}
 	cases := []struct {
@@ -325,6 +332,19 @@ func TestParseAuditFlags(t *testing.T) {
 		{name: "negative keep", args: []string{"--keep", "-1", "--out", "x"}, wantErr: "--keep -1"},
 		{name: "keep with manifests", args: []string{"-f", "x", "--out", "o", "--keep", "2"},
 			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "o", Keep: 2})},
+
+		// Node agent records and this machine.
+		{name: "max age", args: []string{"--max-age", "2h", "-n", "a"},
+			want: base(auditConfig{Live: true, Formats: []string{"json"}, LiveConfig: liveConfig{Namespaces: []string{"a"}}, Nodes: nodeConfig{MaxAge: 2 * time.Hour}})},
+		{name: "max age with manifests", args: []string{"-f", "x", "--max-age", "30m"},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json"}, Nodes: nodeConfig{MaxAge: 30 * time.Minute}})},
+		{name: "max age with snapshot", args: []string{"--snapshot", "s", "--max-age", "2h"}, wantErr: "the snapshot keeps the maximum age"},
+		{name: "zero max age", args: []string{"--max-age", "0s"}, wantErr: "--max-age 0s"},
+		{name: "local node", args: []string{"--local-node", "--proc", "/host/proc", "--node-name", "n1"},
+			want: base(auditConfig{Formats: []string{"json"}, Nodes: nodeConfig{LocalNode: true, Proc: "/host/proc", NodeName: "n1"}})},
+		{name: "local node and manifests", args: []string{"--local-node", "-f", "x"}, wantErr: "--local-node reads this machine"},
+		{name: "local node and a context", args: []string{"--local-node", "--context", "prod"}, wantErr: "--context reads a live cluster; it does not go with --local-node"},
+		{name: "proc without local node", args: []string{"--proc", "/host/proc"}, wantErr: "--proc goes with --local-node"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -41,14 +41,15 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"audit":    {"audit manifests, a saved snapshot or a live cluster and write evidence", runAudit},
-		"collect":  {"collect cluster state into a snapshot file", runCollect},
-		"diff":     {"list controls and findings that changed between two reports", runDiff},
-		"keygen":   {"make an Ed25519 key pair for signing evidence", runKeygen},
-		"policies": {"list the controls or run the policies' unit tests", runPolicies},
-		"profiles": {"list the built-in profiles or show the effective one", runProfiles},
-		"verify":   {"check a report's digests and signatures, and re-run its evaluation", runVerify},
-		"version":  {"print the version", runVersion},
+		"audit":      {"audit manifests, a saved snapshot or a live cluster and write evidence", runAudit},
+		"collect":    {"collect cluster state into a snapshot file", runCollect},
+		"diff":       {"list controls and findings that changed between two reports", runDiff},
+		"keygen":     {"make an Ed25519 key pair for signing evidence", runKeygen},
+		"node-agent": {"publish this node's kernel settings for RES-01 (run by the DaemonSet)", runNodeAgent},
+		"policies":   {"list the controls or run the policies' unit tests", runPolicies},
+		"profiles":   {"list the built-in profiles or show the effective one", runProfiles},
+		"verify":     {"check a report's digests and signatures, and re-run its evaluation", runVerify},
+		"version":    {"print the version", runVersion},
 	}
 }
 

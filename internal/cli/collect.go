@@ -18,6 +18,7 @@ type collectConfig struct {
 	// Live is set when no manifests are given.
 	Live       bool
 	LiveConfig liveConfig
+	Nodes      nodeConfig
 }
 
 const collectUsage = `Usage: tilsyn collect [flags] [MANIFEST_PATH...]
@@ -27,11 +28,15 @@ Read cluster state into a snapshot: a JSON file that 'tilsyn audit
 the state it was built from. Without manifests, the live cluster of the
 current kubeconfig context (or of the pod's ServiceAccount in a pod) is
 read. managedFields, last-applied annotations and Secret contents are
-never kept; from a live cluster, Secrets are read as metadata only.`
+never kept; from a live cluster, Secrets are read as metadata only. The
+node agent's records (ConfigMaps tilsyn-node-* in namespace tilsyn) are
+read too; with --local-node, this machine's kernel settings are read
+instead of a cluster.`
 
 const collectExamples = `  tilsyn collect -f testdata/examples/nordic-fintech -o snapshot.json
   kubectl get deploy,pod,svc,peerauthentication -A -o yaml | tilsyn collect -f - -o snapshot.json
-  tilsyn collect --context prod-oslo -o prod-oslo.json`
+  tilsyn collect --context prod-oslo -o prod-oslo.json
+  tilsyn collect --local-node -o node.json     # on a node: its kernel settings only`
 
 func parseCollectFlags(args []string, out io.Writer) (collectConfig, error) {
 	var c collectConfig
@@ -41,11 +46,15 @@ func parseCollectFlags(args []string, out io.Writer) (collectConfig, error) {
 	fs.StringVarP(&c.Output, "output", "o", "-", "snapshot file to write, or - for standard output")
 	fs.BoolVarP(&c.Quiet, "quiet", "q", false, "print nothing but errors")
 	addLiveFlags(fs, &c.LiveConfig)
+	addNodeFlags(fs, &c.Nodes)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
 	c.Manifests = append(c.Manifests, fs.Args()...)
-	c.Live = len(c.Manifests) == 0
+	if err := checkNodeFlags(fs, &c.Nodes, len(c.Manifests) > 0, false); err != nil {
+		return c, err
+	}
+	c.Live = len(c.Manifests) == 0 && !c.Nodes.LocalNode
 	if err := checkLive(fs, c.LiveConfig, c.Live); err != nil {
 		return c, err
 	}
@@ -62,16 +71,24 @@ func runCollect(ctx context.Context, s Streams, args []string) error {
 		coverage []collect.Coverage
 		other    int
 	)
-	if c.Live {
-		snap, err := collectLiveEncoded(ctx, c.LiveConfig, s, c.Quiet)
+	now := time.Now().UTC().Truncate(time.Second)
+	switch {
+	case c.Live:
+		snap, err := collectLiveEncoded(ctx, c.LiveConfig, c.Nodes.MaxAge, s, c.Quiet)
 		if err != nil {
 			return err
 		}
 		encode, coverage = snap.Encode, snap.Coverage()
-	} else {
+	case c.Nodes.LocalNode:
+		snap, err := localNode(c.Nodes, now)
+		if err != nil {
+			return err
+		}
+		encode, coverage = snap.Encode, snap.Coverage
+	default:
 		snap, err := collect.FromManifests(collect.ManifestOptions{
 			Paths: c.Manifests, Stdin: s.In, DefaultNamespace: c.DefaultNamespace,
-			Now: time.Now().UTC().Truncate(time.Second),
+			Now: now, NodeRecordMaxAge: c.Nodes.MaxAge,
 		})
 		if err != nil {
 			return err

@@ -74,8 +74,8 @@ func checkLive(fs *pflag.FlagSet, l liveConfig, live bool) error {
 
 // collectLive reads a snapshot from the live cluster, reporting progress on
 // stderr when it is a terminal and quiet is not set.
-func collectLive(ctx context.Context, l liveConfig, s Streams, quiet bool) (*collect.Snapshot, error) {
-	opts, p, err := liveOptions(l, s, quiet)
+func collectLive(ctx context.Context, l liveConfig, maxAge time.Duration, s Streams, quiet bool) (*collect.Snapshot, error) {
+	opts, p, err := liveOptions(l, maxAge, s, quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -89,8 +89,8 @@ func collectLive(ctx context.Context, l liveConfig, s Streams, quiet bool) (*col
 
 // collectLiveEncoded is collectLive for a snapshot that is only written
 // out: objects are kept encoded, which takes far less memory.
-func collectLiveEncoded(ctx context.Context, l liveConfig, s Streams, quiet bool) (*collect.EncodedSnapshot, error) {
-	opts, p, err := liveOptions(l, s, quiet)
+func collectLiveEncoded(ctx context.Context, l liveConfig, maxAge time.Duration, s Streams, quiet bool) (*collect.EncodedSnapshot, error) {
+	opts, p, err := liveOptions(l, maxAge, s, quiet)
 	if err != nil {
 		return nil, err
 	}
@@ -102,8 +102,9 @@ func collectLiveEncoded(ctx context.Context, l liveConfig, s Streams, quiet bool
 	return snap, nil
 }
 
-// liveOptions connects and sets up progress reporting (nil when silent).
-func liveOptions(l liveConfig, s Streams, quiet bool) (collect.LiveOptions, *progress, error) {
+// liveOptions connects and sets up progress reporting (nil when silent);
+// maxAge is how old a node agent record may be.
+func liveOptions(l liveConfig, maxAge time.Duration, s Streams, quiet bool) (collect.LiveOptions, *progress, error) {
 	conn, err := collect.Connect(collect.ConnectOptions{
 		Kubeconfig: l.Kubeconfig, Context: l.Context, InCluster: l.InCluster,
 		ServiceAccountDir: serviceAccountDir, UserAgent: "tilsyn/" + version.Version,
@@ -113,7 +114,7 @@ func liveOptions(l liveConfig, s Streams, quiet bool) (collect.LiveOptions, *pro
 	}
 	opts := collect.LiveOptions{
 		Connection: conn, Namespaces: l.Namespaces, QPS: l.QPS, Timeout: l.Timeout,
-		Now: time.Now().UTC().Truncate(time.Second),
+		Now: time.Now().UTC().Truncate(time.Second), NodeRecordMaxAge: maxAge,
 	}
 	var p *progress
 	if !quiet && isTerminal(s.Err) {

@@ -18,8 +18,10 @@
 #   - "Linux kernel documentation: sysctl net.ipv4 and net.netfilter"
 #   - "Istio performance and scalability guidance"
 #   remediation: |
-#     Apply the baseline on every node (e.g. a sysctl drop-in from the node
-#     image or a privileged DaemonSet):
+#     Run the node agent on every node (deploy/, DaemonSet
+#     tilsyn-node-agent) so that each node's settings are evidence, and
+#     apply the baseline on every node (a sysctl drop-in in the node image,
+#     or a privileged DaemonSet):
 #       fs.file-max = 2097152
 #       net.netfilter.nf_conntrack_max = 131072
 #       net.ipv4.tcp_tw_reuse = 1
@@ -27,33 +29,75 @@
 #       net.ipv4.tcp_keepalive_time = 600
 #       net.ipv4.tcp_keepalive_intvl = 60
 #       net.ipv4.tcp_keepalive_probes = 3
-#   requires: [nodes]
 package tilsyn.controls.res_01
 
 import rego.v1
 
 baseline := data.tilsyn.profile.spec.nodeBaseline
 
-records := input.facts.nodeTuning.records
+tuning := input.facts.nodeTuning
+
+# Usable records (valid, and not older than --max-age), by node.
+records := tuning.records
 
 nodes := input.facts.location.nodes
 
-resource(n) := {"kind": "Node", "namespace": "", "name": n.name}
+resource(name) := {"kind": "Node", "namespace": "", "name": name}
 
-not_assessed contains {"reason": "no Node objects in the snapshot"} if count(nodes) == 0
+# The nodes assessed are those the cluster lists. Without the Node list
+# (--local-node, or Nodes not readable) only nodes with a record are, and
+# the gap is stated.
+not_assessed contains {"reason": "no Node objects in the snapshot"} if {
+	tuning.nodesCollected
+	count(nodes) == 0
+}
 
-not_assessed contains {"resource": resource(n), "reason": "no node agent record for this node: its kernel settings are not visible through the Kubernetes API"} if {
+not_assessed contains {"reason": sprintf("Node objects were not collected (%s): only the nodes with a node agent record are assessed, and nodes without one cannot be named", [object.get(input.coverage, ["nodes", "reason"], "not recorded")])} if {
+	not tuning.nodesCollected
+}
+
+not_assessed contains {"resource": resource(n.name), "reason": missing(n.name)} if {
+	tuning.nodesCollected
 	some n in nodes
 	not records[n.name]
 }
 
-# Only nodes with a record are examined further (iterating the records, not
-# every node against every sysctl).
-not_assessed contains {"resource": {"kind": "Node", "namespace": "", "name": node}, "reason": sprintf("%s was not read: %s", [name, v.absent])} if {
+not_assessed contains {"resource": resource(node), "reason": why} if {
+	not tuning.nodesCollected
+	some node, why in tuning.unusable
+}
+
+# Why a node has no usable record: stale or invalid (said in the facts),
+# none at all, or the records could not be read.
+missing(name) := tuning.unusable[name]
+
+missing(name) := "no node agent record (ConfigMap tilsyn-node-<node>): its kernel settings are not visible through the Kubernetes API" if {
+	not tuning.unusable[name]
+	tuning.status == "collected"
+}
+
+missing(name) := sprintf("the node agent's records could not be read (%s): %s", [tuning.status, tuning.reason]) if {
+	not tuning.unusable[name]
+	tuning.status != "collected"
+}
+
+not_assessed contains {"resource": resource(node), "reason": sprintf("%s was not read: %s", [name, v.absent])} if {
 	some node, rec in records
 	some name, _ in baseline.sysctls
 	v := rec.sysctls[name]
 	v.absent
+}
+
+not_assessed contains {"resource": resource(node), "reason": sprintf("%s is in the profile's baseline but not among the settings the node agent records", [name])} if {
+	some node, rec in records
+	some name, _ in baseline.sysctls
+	not rec.sysctls[name]
+}
+
+not_assessed contains {"resource": resource(node), "reason": sprintf("nf_conntrack_count was not read (%s): how full the conntrack table is cannot be told", [rec.conntrackCount.absent])} if {
+	some node, rec in records
+	rec.conntrackCount.absent
+	rec.sysctls["net.netfilter.nf_conntrack_max"].value
 }
 
 value(node, name) := trim_space(records[node].sysctls[name].value)
@@ -64,13 +108,12 @@ findings contains f if {
 	v := value(node, name)
 	why := problem(rule, v)
 	f := {
-		"resource": {"kind": "Node", "namespace": "", "name": node},
+		"resource": resource(node),
 		"field": sprintf("sysctl %s", [name]),
 		"value": v,
 		"message": sprintf("node %s: %s = %s %s", [node, name, v, why]),
 	}
 }
-
 integer(v) if regex.match(`^-?[0-9]+$`, v)
 
 problem(rule, v) := "is not a number" if {
@@ -120,8 +163,8 @@ findings contains f if {
 	pct := (to_number(used) * 100) / to_number(limit)
 	pct >= baseline.conntrackUsageMaxPercent
 	f := {
-		"resource": {"kind": "Node", "namespace": "", "name": node},
-		"field": "nf_conntrack_count",
+		"resource": resource(node),
+		"field": "sysctl net.netfilter.nf_conntrack_count",
 		"value": used,
 		"severity": "high",
 		"message": sprintf("node %s: the conntrack table is %d%% full (%s of %s): new connections are about to be dropped", [node, round(pct), used, limit]),

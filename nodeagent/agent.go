@@ -1,0 +1,198 @@
+// Package nodeagent is tilsyn's node agent: on each node it reads the
+// kernel settings of control RES-01 from a proc tree (package nodetuning)
+// and publishes them every interval as the ConfigMap tilsyn-node-<node> in
+// the tilsyn namespace, where the collector finds them. The Kubernetes API
+// does not show kernel settings; this record is the only evidence of them.
+//
+// The agent runs on every node, so it is kept small: it imports client-go's
+// REST client only (no typed clientsets, whose API scheme costs megabytes
+// of memory to initialise), reads a few small files and sends one request
+// per interval, a server-side apply that creates or updates the record.
+package nodeagent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/tilsyn/tilsyn/nodetuning"
+)
+
+// FieldManager is the field manager of the agent's server-side applies.
+const FieldManager = "tilsyn-node-agent"
+
+// Labels every record ConfigMap carries.
+var Labels = map[string]string{
+	"app.kubernetes.io/name":       "tilsyn",
+	nodetuning.ComponentLabel:      nodetuning.Component,
+	"app.kubernetes.io/managed-by": FieldManager,
+}
+
+// Options configure a running agent.
+type Options struct {
+	// Proc is the proc tree to read (nodetuning.DefaultProc when empty).
+	Proc string
+	// NodeName names the record: the ConfigMap is tilsyn-node-<NodeName>.
+	NodeName string
+	// Namespace holds the record (nodetuning.Namespace when empty).
+	Namespace string
+	// Interval is the time between two records; Once publishes one and
+	// returns.
+	Interval time.Duration
+	Once     bool
+	// Config reaches the API server.
+	Config *rest.Config
+	// Version is the agent version recorded with each record.
+	Version string
+	// Log receives what goes wrong, and a line when publishing starts or
+	// recovers; nothing is written while all is well.
+	Log io.Writer
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+}
+
+// Agent reads and publishes one node's record.
+type Agent struct {
+	opts   Options
+	reader *nodetuning.Reader
+	client rest.Interface
+	path   string
+	// kernel and cpus are read once: they do not change while a node runs.
+	kernel, cpus nodetuning.Value
+}
+
+// New checks the options and the proc tree and prepares the client.
+func New(opts Options) (*Agent, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = nodetuning.Namespace
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if err := nodetuning.CheckNodeName(opts.NodeName); err != nil {
+		return nil, err
+	}
+	if !opts.Once && opts.Interval <= 0 {
+		return nil, fmt.Errorf("interval %v: want a positive duration", opts.Interval)
+	}
+	if opts.Config == nil {
+		return nil, errors.New("no connection to a cluster")
+	}
+	a := &Agent{opts: opts, reader: &nodetuning.Reader{Root: opts.Proc},
+		path: "/api/v1/namespaces/" + opts.Namespace + "/configmaps/" + nodetuning.ConfigMapName(opts.NodeName)}
+	if err := a.reader.CheckRoot(); err != nil {
+		return nil, err
+	}
+	client, err := restClient(opts.Config, opts.Version)
+	if err != nil {
+		return nil, fmt.Errorf("client for %s: %w", opts.Config.Host, err)
+	}
+	a.client = client
+	a.kernel, a.cpus = a.reader.Static()
+	return a, nil
+}
+
+// restClient returns a REST client for the core API that sends and
+// receives JSON, with a scheme that knows nothing but metav1.Status (so
+// that API errors read as such).
+func restClient(cfg *rest.Config, version string) (*rest.RESTClient, error) {
+	scheme := runtime.NewScheme()
+	gv := schema.GroupVersion{Version: "v1"}
+	metav1.AddToGroupVersion(scheme, gv)
+	c := rest.CopyConfig(cfg)
+	c.GroupVersion = &gv
+	c.APIPath = "/api"
+	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
+	c.ContentType = runtime.ContentTypeJSON
+	c.AcceptContentTypes = runtime.ContentTypeJSON
+	if c.UserAgent == "" {
+		c.UserAgent = FieldManager + "/" + version
+	}
+	if c.Timeout == 0 {
+		c.Timeout = 30 * time.Second
+	}
+	return rest.RESTClientFor(c)
+}
+
+// Run publishes a record now and then every interval until ctx is done
+// (then it returns nil), or once with Once (then it returns the publishing
+// error, if any). A failed publication is logged and retried at the next
+// interval: the record ages meanwhile, and a collector reading it too late
+// finds it stale, which is the honest outcome.
+func (a *Agent) Run(ctx context.Context) error {
+	if a.opts.Once {
+		return a.Cycle(ctx)
+	}
+	t := time.NewTicker(a.opts.Interval)
+	defer t.Stop()
+	failing := true
+	for {
+		if err := a.Cycle(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			fmt.Fprintf(a.opts.Log, "tilsyn-node-agent: %v (next attempt in %v)\n", err, a.opts.Interval)
+			failing = true
+		} else if failing {
+			fmt.Fprintf(a.opts.Log, "tilsyn-node-agent: published %s/%s, every %v\n",
+				a.opts.Namespace, nodetuning.ConfigMapName(a.opts.NodeName), a.opts.Interval)
+			failing = false
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Cycle reads the settings and publishes one record.
+func (a *Agent) Cycle(ctx context.Context) error {
+	rec := nodetuning.Record{Node: a.opts.NodeName, CollectedAt: a.opts.Now().UTC().Truncate(time.Second),
+		AgentVersion: a.opts.Version, Kernel: a.kernel, CPUs: a.cpus}
+	rec.Sysctls, rec.ConntrackCount = a.reader.Settings()
+	body, err := a.configMap(rec)
+	if err != nil {
+		return err
+	}
+	err = a.client.Patch(types.ApplyPatchType).AbsPath(a.path).
+		Param("fieldManager", FieldManager).Param("force", "true").
+		Body(body).Do(ctx).Error()
+	if err != nil {
+		return fmt.Errorf("publish %s/%s: %w", a.opts.Namespace, nodetuning.ConfigMapName(a.opts.NodeName), err)
+	}
+	return nil
+}
+
+// configMap is the applied configuration: the record and the labels.
+func (a *Agent) configMap(rec nodetuning.Record) ([]byte, error) {
+	doc, err := rec.Encode()
+	if err != nil {
+		return nil, err
+	}
+	type meta struct {
+		Name      string            `json:"name"`
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	}
+	return json.Marshal(struct {
+		APIVersion string            `json:"apiVersion"`
+		Kind       string            `json:"kind"`
+		Metadata   meta              `json:"metadata"`
+		Data       map[string]string `json:"data"`
+	}{"v1", "ConfigMap", meta{nodetuning.ConfigMapName(a.opts.NodeName), a.opts.Namespace, Labels},
+		map[string]string{nodetuning.DataKey: string(doc)}})
+}
