@@ -18,6 +18,7 @@ func inventoryOf(res *evaluate.Results) Inventory {
 		Nodes:     []geo.Node{},
 		Backups:   []geo.Backup{},
 	}
+	inv.NodeTuning = nodeTuningInventory(res)
 	if inv.MTLS == nil {
 		inv.MTLS = []mesh.Row{}
 	}

@@ -34,7 +34,7 @@ func TestWaivedFindingsDoNotFail(t *testing.T) {
 // Every inventory list is present, empty rather than null.
 func TestInventoryListsArePresent(t *testing.T) {
 	inv := inventoryOf(&evaluate.Results{Mesh: &mesh.Result{}})
-	if inv.MTLS == nil || inv.Transfers == nil || inv.Storage == nil || inv.Nodes == nil || inv.Backups == nil {
+	if inv.MTLS == nil || inv.Transfers == nil || inv.Storage == nil || inv.Nodes == nil || inv.Backups == nil || inv.NodeTuning == nil {
 		t.Errorf("inventory = %+v", inv)
 	}
 }

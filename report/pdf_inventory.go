@@ -22,6 +22,7 @@ type inventory struct {
 func (d *doc) inventories() []inventory {
 	return []inventory{
 		mtlsInventory(d.r.Inventory),
+		nodeTuningTable(d.r.Inventory),
 	}
 }
 

@@ -126,12 +126,16 @@ type Finding = evaluate.Finding
 //	             provider's jurisdiction of every node
 //	backups[]    geo.Backup: Velero backup and snapshot locations, where
 //	             they keep data, who holds it and how it is protected
+//	nodeTuning[] NodeTuningRow: every node's kernel settings from its node
+//	             agent record, each against the profile's baseline, and
+//	             the record's age (or why there is no usable record)
 type Inventory struct {
-	MTLS      []mesh.Row             `json:"mtls"`
-	Transfers []transfer.Destination `json:"transfers"`
-	Storage   []geo.Volume           `json:"storage"`
-	Nodes     []geo.Node             `json:"nodes"`
-	Backups   []geo.Backup           `json:"backups"`
+	MTLS       []mesh.Row             `json:"mtls"`
+	Transfers  []transfer.Destination `json:"transfers"`
+	Storage    []geo.Volume           `json:"storage"`
+	Nodes      []geo.Node             `json:"nodes"`
+	Backups    []geo.Backup           `json:"backups"`
+	NodeTuning []NodeTuningRow        `json:"nodeTuning"`
 }
 
 // Integrity carries the digests that tie a report to its inputs.

@@ -104,6 +104,7 @@ func writeEvidence(p *printer, r *Report) {
 	p.printf("\nTransfers: %s, %s (%d outside the allowed countries or of unknown country)\n",
 		plural(len(hosts), "external host"), plural(len(r.Inventory.Transfers), "host/port row"), outside)
 	p.printf("Nodes: %s\n", countries(len(r.Inventory.Nodes), nodeCountries(r.Inventory.Nodes)))
+	p.printf("Node kernel settings: %s\n", nodeSettingsSummary(r.Inventory.NodeTuning))
 	notAllowed := 0
 	for _, v := range r.Inventory.Storage {
 		if !v.Allowed {
@@ -120,6 +121,41 @@ func writeEvidence(p *printer, r *Report) {
 	}
 	p.printf("Backups: %s, %d outside the allowed countries or of unknown location\n",
 		plural(len(r.Inventory.Backups), "Velero location"), notAllowed)
+}
+
+// nodeSettingsSummary counts nodes by how their settings stand against the
+// baseline, and the unusable records by why.
+func nodeSettingsSummary(rows []NodeTuningRow) string {
+	met, notMet, partly := 0, 0, 0
+	unused := map[string]int{}
+	for _, r := range rows {
+		if r.Record != evaluate.RecordUsed {
+			unused[r.Record]++
+			continue
+		}
+		switch baselineVerdict(r) {
+		case baselineMet:
+			met++
+		case baselineNotMet:
+			notMet++
+		default:
+			partly++
+		}
+	}
+	out := fmt.Sprintf("%s with a usable record: %d meet the baseline, %d do not, %d partly read", plural(met+notMet+partly, "node"), met, notMet, partly)
+	if len(unused) > 0 {
+		keys := make([]string, 0, len(unused))
+		for k := range unused {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %d", k, unused[k]))
+		}
+		out += "; not assessed: " + strings.Join(parts, ", ")
+	}
+	return out
 }
 
 func nodeCountries(nodes []geo.Node) map[string]int {

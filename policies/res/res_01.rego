@@ -7,9 +7,10 @@
 #   load — an availability failure. The node agent's records of each node's
 #   sysctls are compared with the profile's baseline
 #   (spec.nodeBaseline.sysctls); conntrack usage at or above the profile's
-#   share of nf_conntrack_max is high severity. A node without a record, or
-#   a value the agent could not read, is not assessed: the Kubernetes API
-#   does not show kernel settings.
+#   share of nf_conntrack_max is high severity. A node without a record, a
+#   record older than the maximum age (--max-age) or invalid, and a value
+#   the agent could not read are not assessed: the Kubernetes API does not
+#   show kernel settings.
 # custom:
 #   id: RES-01
 #   severity: low
