@@ -53,8 +53,8 @@ func TestDiffCommand(t *testing.T) {
 		}
 		disappeared++
 	}
-	if disappeared != 58 || len(drift.Controls) != 25 {
-		t.Errorf("%d findings disappeared and %d controls changed, want 58 and 25:\n%s", disappeared, len(drift.Controls), out)
+	if disappeared != 59 || len(drift.Controls) != 25 {
+		t.Errorf("%d findings disappeared and %d controls changed, want 59 and 25:\n%s", disappeared, len(drift.Controls), out)
 	}
 
 	out, _, code = run(t, "", "diff", before, before)

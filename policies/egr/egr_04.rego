@@ -7,8 +7,12 @@
 #   the cluster and outside the allowed countries — or of unknown country —
 #   needs a declared transfer basis, like any other destination (and a
 #   processor agreement, Art. 28(3), which the cluster cannot show). Trace
-#   sampling above the profile's maximum (meshConfig.defaultConfig.tracing.sampling,
-#   Telemetry randomSamplingPercentage) records more than needed.
+#   sampling above the profile's maximum records more than needed: the
+#   mesh default (meshConfig.defaultConfig.tracing.sampling, 1% when unset),
+#   a personal-data workload's own proxy config (annotation
+#   proxy.istio.io/config, tracing.sampling), and Telemetry resources in the
+#   root or a personal-data namespace (spec.tracing[].randomSamplingPercentage,
+#   unless the entry disables span reporting).
 # custom:
 #   id: EGR-04
 #   severity: medium
@@ -29,7 +33,7 @@
 #         tracing:
 #         - providers: [{name: otel-in-cluster}]
 #           randomSamplingPercentage: 1
-#   requires: [configmaps, telemetries, serviceentries]
+#   requires: [configmaps, telemetries, serviceentries, namespaces, pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs]
 package tilsyn.controls.egr_04
 
 import data.tilsyn.lib
@@ -41,11 +45,19 @@ not_assessed contains {"reason": "no mesh ConfigMap (istio) in the snapshot: tel
 	not lib.mesh_config_found
 }
 
+# percent reads a sampling percentage: a number, or a string holding one
+# (protobuf's JSON form accepts both for a double).
+percent(v) := v if is_number(v)
+
+percent(v) := to_number(v) if {
+	is_string(v)
+	regex.match(`^[0-9]+(\.[0-9]+)?$`, v)
+}
+
 # Istio samples 1% when defaultConfig.tracing.sampling is unset.
 findings contains f if {
 	lib.mesh_config_found
-	sampling := object.get(lib.mesh_config, ["defaultConfig", "tracing", "sampling"], 1)
-	is_number(sampling)
+	sampling := percent(object.get(lib.mesh_config, ["defaultConfig", "tracing", "sampling"], 1))
 	sampling > maximum
 	f := {
 		"resource": lib.mesh_config_resource,
@@ -55,11 +67,29 @@ findings contains f if {
 	}
 }
 
+# A workload's proxy.istio.io/config annotation overrides the mesh
+# default for its own proxies.
+findings contains f if {
+	some w in lib.pd_workloads
+	w.dataplane == "sidecar"
+	text := w.annotations["proxy.istio.io/config"]
+	cfg := yaml.unmarshal(text)
+	sampling := percent(cfg.tracing.sampling)
+	sampling > maximum
+	f := {
+		"resource": lib.workload_resource(w),
+		"field": sprintf("%smetadata.annotations[proxy.istio.io/config].tracing.sampling", [w.templatePath]),
+		"value": sampling,
+		"message": sprintf("%s %s/%s: its proxies trace %v%% of requests (proxy.istio.io/config); the profile allows at most %v%%", [w.kind, w.namespace, w.name, sampling, maximum]),
+	}
+}
+
 findings contains f if {
 	some t in input.resources.telemetries
 	applies(t.metadata.namespace)
 	some i, tr in object.get(t.spec, "tracing", [])
-	p := tr.randomSamplingPercentage
+	not tr.disableSpanReporting
+	p := percent(tr.randomSamplingPercentage)
 	p > maximum
 	f := {
 		"resource": lib.object_resource(t),

@@ -15,9 +15,13 @@ sink(in_cluster, refs, dest) := {
 external(country, allowed, basis) := {"country": country, "allowed": allowed, "basis": basis}
 
 inp(raw, sinks, telemetries) := {
-	"facts": {"mesh": mesh(raw), "scope": {"inScope": {"pay": true}}, "telemetrySinks": sinks},
+	"facts": {"mesh": mesh(raw), "scope": {"inScope": {"pay": true}}, "telemetrySinks": sinks, "workloads": []},
 	"resources": {"telemetries": telemetries},
 }
+
+workload(ns, annotations) := {"namespace": ns, "kind": "Deployment", "name": "api", "templatePath": "spec.template.", "dataplane": "sidecar", "annotations": annotations}
+
+with_workloads(i, ws) := object.union(i, {"facts": {"workloads": ws}})
 
 telemetry(ns, pct) := {"kind": "Telemetry", "metadata": {"namespace": ns, "name": "traces"}, "spec": {"tracing": [{"randomSamplingPercentage": pct}]}}
 
@@ -52,6 +56,32 @@ test_fail_telemetry_sampling if {
 	f.field == "spec.tracing[0].randomSamplingPercentage"
 }
 
+test_fail_sampling_as_text if {
+	fs := egr_04.findings with input as inp({"defaultConfig": {"tracing": {"sampling": "25.5"}}}, [], []) with data.tilsyn.profile as profile
+	count(fs) == 1
+	some f in fs
+	f.value == 25.5
+}
+
+test_pass_telemetry_without_span_reporting if {
+	t := {"kind": "Telemetry", "metadata": {"namespace": "pay", "name": "off"}, "spec": {"tracing": [{"randomSamplingPercentage": 100, "disableSpanReporting": true}]}}
+	count(egr_04.findings) == 0 with input as inp({}, [], [t]) with data.tilsyn.profile as profile
+}
+
+test_fail_workload_proxy_config_sampling if {
+	ws := [
+		workload("pay", {"proxy.istio.io/config": "tracing:\n  sampling: 100\n"}),
+		workload("tools", {"proxy.istio.io/config": "{\"tracing\": {\"sampling\": 100}}"}),
+		workload("pay", {"proxy.istio.io/config": "{\"tracing\": {\"sampling\": 5}}"}),
+	]
+	fs := egr_04.findings with input as with_workloads(inp({}, [], []), ws) with data.tilsyn.profile as profile
+	count(fs) == 1
+	some f in fs
+	f.resource == {"kind": "Deployment", "namespace": "pay", "name": "api"}
+	f.field == "spec.template.metadata.annotations[proxy.istio.io/config].tracing.sampling"
+	f.value == 100
+}
+
 test_fail_external_sink_unknown_country if {
 	fs := egr_04.findings with input as inp({}, [sink(false, ["meshConfig.defaultProviders.tracing"], external("unknown", false, null))], [])
 		with data.tilsyn.profile as profile
@@ -62,7 +92,7 @@ test_fail_external_sink_unknown_country if {
 }
 
 test_not_assessed_without_mesh_config if {
-	i := {"facts": {"mesh": {"source": "default", "rootNamespace": "istio-system", "raw": {}}, "scope": {"inScope": {}}, "telemetrySinks": []}, "resources": {"telemetries": []}}
+	i := {"facts": {"mesh": {"source": "default", "rootNamespace": "istio-system", "raw": {}}, "scope": {"inScope": {}}, "telemetrySinks": [], "workloads": []}, "resources": {"telemetries": []}}
 	count(egr_04.not_assessed) == 1 with input as i with data.tilsyn.profile as profile
 	count(egr_04.findings) == 0 with input as i with data.tilsyn.profile as profile
 }
