@@ -19,8 +19,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-build: ## build bin/tilsyn
+build: ## build bin/tilsyn and bin/tilsyn-node-agent
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tilsyn
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/tilsyn-node-agent ./cmd/tilsyn-node-agent
 
 demo: build ## audit the bundled sample cluster; evidence in out/
 	@$(BIN) audit -f testdata/examples/nordic-fintech --profile testdata/profiles/nordic-fintech.yaml \

@@ -59,14 +59,16 @@ func deployObjects(t *testing.T) []collect.Object {
 	return objs
 }
 
-func find(t *testing.T, objs []collect.Object, kind string) collect.Object {
+// find returns the object of a kind in deploy/ (the one with the given
+// name, when a name is given).
+func find(t *testing.T, objs []collect.Object, kind string, name ...string) collect.Object {
 	t.Helper()
 	for _, o := range objs {
-		if collect.Str(o, "kind") == kind {
+		if collect.Str(o, "kind") == kind && (len(name) == 0 || collect.Meta(o).Name == name[0]) {
 			return o
 		}
 	}
-	t.Fatalf("deploy/ has no %s", kind)
+	t.Fatalf("deploy/ has no %s %v", kind, name)
 	return nil
 }
 
@@ -79,7 +81,7 @@ func TestDeploy(t *testing.T) {
 	cronJob := find(t, objs, "CronJob")
 	podSpec := collect.Map(cronJob, "spec", "jobTemplate", "spec", "template", "spec")
 	container := collect.List(podSpec, "containers")[0].(map[string]any)
-	sa := collect.Meta(find(t, objs, "ServiceAccount"))
+	sa := collect.Meta(find(t, objs, "ServiceAccount", "tilsyn"))
 
 	c := testcluster.Start(t, testcluster.Options{})
 	if err := c.InstallCRDs(ctx, append(testcluster.IstioCRDs(), testcluster.VeleroCRDs()...)); err != nil {
@@ -87,13 +89,18 @@ func TestDeploy(t *testing.T) {
 	}
 
 	t.Run("server-side dry run", func(t *testing.T) {
-		// The namespace is dry-run too, then created: namespaced objects
+		// The namespaces are dry-run too, then created: namespaced objects
 		// can only be admitted into a namespace that exists.
-		ns := find(t, objs, "Namespace")
-		if err := c.Create(ctx, []collect.Object{ns}, testcluster.CreateOptions{DryRun: true}); err != nil {
+		var namespaces []collect.Object
+		for _, o := range objs {
+			if collect.Str(o, "kind") == "Namespace" {
+				namespaces = append(namespaces, o)
+			}
+		}
+		if err := c.Create(ctx, namespaces, testcluster.CreateOptions{DryRun: true}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Create(ctx, []collect.Object{ns}, testcluster.CreateOptions{}); err != nil {
+		if err := c.Create(ctx, namespaces, testcluster.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		for _, o := range objs {

@@ -126,6 +126,27 @@ func (c *Cluster) Token(ctx context.Context, namespace, name string) (string, er
 	return tr.Status.Token, nil
 }
 
+// PodToken returns a one-hour token of a ServiceAccount bound to an
+// existing pod, as the kubelet mounts it into the pod: when the pod is
+// bound to a node (spec.nodeName), the API server tells authorizers and
+// admission the node's name (user extra
+// authentication.kubernetes.io/node-name).
+func (c *Cluster) PodToken(ctx context.Context, namespace, serviceAccount, pod string) (string, error) {
+	p, err := c.admin.CoreV1().Pods(namespace).Get(ctx, pod, metav1.GetOptions{})
+	if err != nil {
+		return "", fmt.Errorf("token for pod %s/%s: %w", namespace, pod, err)
+	}
+	expiry := int64(time.Hour / time.Second)
+	tr, err := c.admin.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, serviceAccount,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: &expiry,
+			BoundObjectRef: &authenticationv1.BoundObjectReference{Kind: "Pod", APIVersion: "v1", Name: pod, UID: p.UID}}},
+		metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("token for ServiceAccount %s/%s bound to pod %s: %w", namespace, serviceAccount, pod, err)
+	}
+	return tr.Status.Token, nil
+}
+
 // RestrictedToken grants rules to a new ServiceAccount (see Grant) and
 // returns its token.
 func (c *Cluster) RestrictedToken(ctx context.Context, namespace, name string, rules []rbacv1.PolicyRule) (string, error) {
