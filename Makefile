@@ -11,7 +11,7 @@ LDFLAGS := -X $(PKG)/internal/version.Version=$(VERSION)
 include hack/tools/tools.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo pdf-preview pdftools test test-unit lint golden bench bench-live clean
+.PHONY: help build demo pdf-preview pdftools test test-unit lint golden bench bench-live bench-agent clean
 
 # pdftotext and pdftoppm (Debian poppler-utils) read the PDF report in tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -59,6 +59,9 @@ bench: ## pipeline (1x, 2x, 4x the 70,000-object cluster), PDF and signing bench
 
 bench-live: build tools ## tilsyn collect vs kubectl get on a real API server holding 20,000 objects
 	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) KUBECTL=$(KUBECTL) $(GO) run ./hack/benchlive -tilsyn $(BIN) -objects 20000 -runs 3
+
+bench-agent: build tools ## the node agent's memory and CPU per cycle on a real API server (and tilsyn node-agent's, for comparison)
+	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) $(GO) run ./hack/benchagent -agent bin/tilsyn-node-agent -tilsyn $(BIN)
 
 clean: ## remove build output and evidence
 	rm -rf bin out

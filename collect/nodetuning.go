@@ -142,7 +142,7 @@ func FromLocalNode(opts LocalNodeOptions) (*Snapshot, error) {
 	s := New(Source{Type: "local-node"}, opts.Now)
 	for _, t := range Registry {
 		s.SetCoverage(Coverage{Resource: t.Key, Kind: t.Kind, Group: t.Group, Status: Absent,
-			Reason: "not collected: --local-node reads only this machine's kernel settings"})
+			Reason: "not read: --local-node reads this machine only"})
 	}
 	rec := r.Read(opts.NodeName, opts.Version, opts.Now)
 	root := opts.Proc

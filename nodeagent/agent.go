@@ -91,7 +91,7 @@ func New(opts Options) (*Agent, error) {
 	if opts.Config == nil {
 		return nil, errors.New("no connection to a cluster")
 	}
-	a := &Agent{opts: opts, reader: &nodetuning.Reader{Root: opts.Proc},
+	a := &Agent{opts: opts, reader: &nodetuning.Reader{Root: opts.Proc, Keep: true},
 		path: "/api/v1/namespaces/" + opts.Namespace + "/configmaps/" + nodetuning.ConfigMapName(opts.NodeName)}
 	if err := a.reader.CheckRoot(); err != nil {
 		return nil, err
@@ -133,6 +133,7 @@ func restClient(cfg *rest.Config, version string) (*rest.RESTClient, error) {
 // interval: the record ages meanwhile, and a collector reading it too late
 // finds it stale, which is the honest outcome.
 func (a *Agent) Run(ctx context.Context) error {
+	defer a.reader.Close()
 	if a.opts.Once {
 		return a.Cycle(ctx)
 	}

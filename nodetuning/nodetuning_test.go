@@ -1,6 +1,7 @@
 package nodetuning
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +126,41 @@ func TestReadUnreadable(t *testing.T) {
 	}
 }
 
+// A reader that keeps its files open reads what one that opens them
+// every time reads, and sees a file that appears later (a module loaded).
+func TestKeepReader(t *testing.T) {
+	files := map[string]string{}
+	for k, v := range tuned {
+		files[k] = v
+	}
+	delete(files, "sys/net/netfilter/nf_conntrack_max")
+	files["sys/fs/file-max"] = "lots\n"
+	files["sys/net/ipv4/tcp_keepalive_probes"] = strings.Repeat("9", 400)
+	root := fakeProc(t, files)
+	os.Remove(filepath.Join(root, "sys/net/ipv4/tcp_tw_reuse"))
+	os.Mkdir(filepath.Join(root, "sys/net/ipv4/tcp_tw_reuse"), 0o755)
+
+	plain, kept := &Reader{Root: root}, &Reader{Root: root, Keep: true}
+	defer kept.Close()
+	for i := range 2 {
+		want, _ := plain.Settings()
+		got, _ := kept.Settings()
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("read %d (-open every time +kept open):\n%s", i, d)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/net/netfilter/nf_conntrack_max"), []byte("65536\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "sys/net/ipv4/tcp_keepalive_time"), []byte("300\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := kept.Settings()
+	if got["net.netfilter.nf_conntrack_max"].Value != "65536" || got["net.ipv4.tcp_keepalive_time"].Value != "300" {
+		t.Errorf("after the files changed: %+v", got)
+	}
+}
+
 func TestCheckRoot(t *testing.T) {
 	r := &Reader{Root: filepath.Join(t.TempDir(), "nope")}
 	if err := r.CheckRoot(); err == nil || !strings.Contains(err.Error(), "nope") {
@@ -241,11 +277,17 @@ func TestCheckNodeName(t *testing.T) {
 	}
 }
 
-// BenchmarkSettings is the per-cycle reading work of the agent.
+// BenchmarkSettings is the per-cycle reading work of the agent, on this
+// machine's /proc: the agent keeps the files open.
 func BenchmarkSettings(b *testing.B) {
-	r := &Reader{}
-	b.ReportAllocs()
-	for b.Loop() {
-		r.Settings()
+	for _, keep := range []bool{false, true} {
+		b.Run(fmt.Sprintf("keep=%v", keep), func(b *testing.B) {
+			r := &Reader{Keep: keep}
+			defer r.Close()
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Settings()
+			}
+		})
 	}
 }

@@ -25,7 +25,23 @@ const DefaultProc = "/proc"
 type Reader struct {
 	// Root is the proc tree, DefaultProc when empty.
 	Root string
+	// Keep keeps the files open between reads, for a reader that reads
+	// the same files again and again (the agent, every interval): a read
+	// is then one pread instead of an open, a stat, two reads and a
+	// close. A file that fails is closed and opened again at the next
+	// read. Close releases the files.
+	Keep bool
 	buf  []byte
+	open map[string]*os.File
+}
+
+// Close closes the files a Keep reader holds open.
+func (r *Reader) Close() error {
+	for path, f := range r.open {
+		f.Close()
+		delete(r.open, path)
+	}
+	return nil
 }
 
 // maxValue bounds what is read of a sysctl: the values read here are a
@@ -113,7 +129,13 @@ func (r *Reader) value(path string, parse func(string) (string, error), hint str
 	if r.buf == nil {
 		r.buf = make([]byte, 0, maxValue+1)
 	}
-	data, err := readFile(path, maxValue, r.buf[:0])
+	var data []byte
+	var err error
+	if r.Keep {
+		data, err = r.reread(path)
+	} else {
+		data, err = readFile(path, maxValue, r.buf[:0])
+	}
 	if err != nil {
 		return Value{Absent: reason(err, hint)}
 	}
@@ -124,25 +146,44 @@ func (r *Reader) value(path string, parse func(string) (string, error), hint str
 	return Value{Value: v}
 }
 
+// reread reads a kept file from its start, opening it first if needed.
+func (r *Reader) reread(path string) ([]byte, error) {
+	f := r.open[path]
+	if f == nil {
+		var err error
+		if f, err = openRegular(path); err != nil {
+			return nil, err
+		}
+		if r.open == nil {
+			r.open = map[string]*os.File{}
+		}
+		r.open[path] = f
+	}
+	buf := r.buf[:maxValue+1]
+	n, err := f.ReadAt(buf, 0)
+	switch {
+	case err == io.EOF || err == nil && n < len(buf):
+		return buf[:n], nil
+	case err == nil:
+		return nil, errTooLong
+	}
+	f.Close()
+	delete(r.open, path)
+	return nil, err
+}
+
 // errTooLong marks a file longer than expected.
 var errTooLong = errors.New("too long")
 
 // readFile reads a small file into buf. It opens without blocking and
-// refuses anything but a regular file, so that a named pipe or a device
-// in a proc tree cannot stall or flood the reader.
+// refuses anything but a regular file (openRegular), so that a named pipe
+// or a device in a proc tree cannot stall or flood the reader.
 func readFile(path string, limit int, buf []byte) ([]byte, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, notRegular{st.Mode()}
-	}
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -159,6 +200,25 @@ func readFile(path string, limit int, buf []byte) ([]byte, error) {
 			return nil, err
 		}
 	}
+}
+
+// openRegular opens a file for reading without blocking, and refuses
+// anything but a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		f.Close()
+		return nil, notRegular{st.Mode()}
+	}
+	return f, nil
 }
 
 type notRegular struct{ mode fs.FileMode }
