@@ -4,25 +4,26 @@
 // the tilsyn namespace, where the collector finds them. The Kubernetes API
 // does not show kernel settings; this record is the only evidence of them.
 //
-// The agent runs on every node, so it is kept small: it imports client-go's
-// REST client only (no typed clientsets, whose API scheme costs megabytes
-// of memory to initialise), reads a few small files and sends one request
+// The agent runs on every node, so it is kept small: it takes from
+// client-go only the connection (configuration, TLS, authentication), not
+// the typed clientsets, whose API scheme costs megabytes of memory to
+// initialise; it keeps the few files it reads open, and sends one request
 // per interval, a server-side apply that creates or updates the record.
 package nodeagent
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"strings"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/runtime/serializer"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
 
 	"github.com/tilsyn/tilsyn/nodetuning"
@@ -30,6 +31,9 @@ import (
 
 // FieldManager is the field manager of the agent's server-side applies.
 const FieldManager = "tilsyn-node-agent"
+
+// applyPatchType is the content type of a server-side apply.
+const applyPatchType = "application/apply-patch+yaml"
 
 // Labels every record ConfigMap carries.
 var Labels = map[string]string{
@@ -65,8 +69,12 @@ type Options struct {
 type Agent struct {
 	opts   Options
 	reader *nodetuning.Reader
-	client rest.Interface
-	path   string
+	client *http.Client
+	// transport is the client's innermost transport (tests close its
+	// idle connections).
+	transport *http.Transport
+	// path is the record's API path, url the whole address of its apply.
+	path, url string
 	// kernel and cpus are read once: they do not change while a node runs.
 	kernel, cpus nodetuning.Value
 }
@@ -96,35 +104,62 @@ func New(opts Options) (*Agent, error) {
 	if err := a.reader.CheckRoot(); err != nil {
 		return nil, err
 	}
-	client, err := restClient(opts.Config, opts.Version)
+	client, transport, err := httpClient(opts.Config, opts.Version)
 	if err != nil {
 		return nil, fmt.Errorf("client for %s: %w", opts.Config.Host, err)
 	}
-	a.client = client
+	a.client, a.transport = client, transport
+	host := opts.Config.Host
+	if !strings.Contains(host, "://") {
+		host = "https://" + host
+	}
+	a.url = strings.TrimSuffix(host, "/") + a.path + "?fieldManager=" + FieldManager + "&force=true"
 	a.kernel, a.cpus = a.reader.Static()
 	return a, nil
 }
 
-// restClient returns a REST client for the core API that sends and
-// receives JSON, with a scheme that knows nothing but metav1.Status (so
-// that API errors read as such).
-func restClient(cfg *rest.Config, version string) (*rest.RESTClient, error) {
-	scheme := runtime.NewScheme()
-	gv := schema.GroupVersion{Version: "v1"}
-	metav1.AddToGroupVersion(scheme, gv)
+// httpClient returns the client of the agent's one request per interval:
+// client-go's TLS configuration and authentication (a rotated
+// ServiceAccount token is read again) on a plain HTTP/1.1 transport. The
+// agent sends one request every few minutes, long after any idle
+// connection has been closed (the API server closes them after 90 s), so
+// it keeps TLS sessions to resume instead of verifying the server's
+// certificate chain anew each time, and does without HTTP/2 and
+// client-go's request machinery, which cost more CPU than the request.
+func httpClient(cfg *rest.Config, version string) (*http.Client, *http.Transport, error) {
 	c := rest.CopyConfig(cfg)
-	c.GroupVersion = &gv
-	c.APIPath = "/api"
-	c.NegotiatedSerializer = serializer.NewCodecFactory(scheme).WithoutConversion()
-	c.ContentType = runtime.ContentTypeJSON
-	c.AcceptContentTypes = runtime.ContentTypeJSON
 	if c.UserAgent == "" {
 		c.UserAgent = FieldManager + "/" + version
 	}
-	if c.Timeout == 0 {
-		c.Timeout = 30 * time.Second
+	tlsConfig, err := rest.TLSConfigFor(c)
+	if err != nil {
+		return nil, nil, err
 	}
-	return rest.RESTClientFor(c)
+	if tlsConfig != nil {
+		tlsConfig.NextProtos = []string{"http/1.1"}
+		tlsConfig.ClientSessionCache = tls.NewLRUClientSessionCache(2)
+	}
+	proxy := c.Proxy
+	if proxy == nil {
+		proxy = http.ProxyFromEnvironment
+	}
+	t := &http.Transport{
+		Proxy:               proxy,
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        1,
+		IdleConnTimeout:     90 * time.Second,
+	}
+	rt, err := rest.HTTPWrappersForConfig(c, t)
+	if err != nil {
+		return nil, nil, err
+	}
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = 30 * time.Second
+	}
+	return &http.Client{Transport: rt, Timeout: timeout}, t, nil
 }
 
 // Run publishes a record now and then every interval until ctx is done
@@ -169,13 +204,40 @@ func (a *Agent) Cycle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	err = a.client.Patch(types.ApplyPatchType).AbsPath(a.path).
-		Param("fieldManager", FieldManager).Param("force", "true").
-		Body(body).Do(ctx).Error()
-	if err != nil {
+	if err := a.apply(ctx, body); err != nil {
 		return fmt.Errorf("publish %s/%s: %w", a.opts.Namespace, nodetuning.ConfigMapName(a.opts.NodeName), err)
 	}
 	return nil
+}
+
+// apply sends one server-side apply and reads the answer: the applied
+// ConfigMap, or a Status saying why not.
+func (a *Agent) apply(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPatch, a.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", applyPatchType)
+	req.Header.Set("Accept", "application/json")
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	var status struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(answer, &status) == nil && status.Message != "" {
+		return fmt.Errorf("%s (HTTP %d)", status.Message, resp.StatusCode)
+	}
+	return fmt.Errorf("HTTP %s", resp.Status)
 }
 
 // configMap is the applied configuration: the record and the labels.
