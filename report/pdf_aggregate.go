@@ -26,6 +26,9 @@ type evidenceTable struct {
 	// columns as counts of each value ("STRICT 4 · PERMISSIVE 1").
 	distinct []int
 	tally    []int
+	// key, when set, is the value of a cell that distinct and tally
+	// columns count (else the cell's text).
+	key func(row, col int) string
 }
 
 // evidence draws an evidence table, aggregated when it has more rows
@@ -56,10 +59,10 @@ func (d *doc) evidence(t evidenceTable) {
 		}
 		a.rows++
 		for j, c := range t.distinct {
-			a.distinct[j][row[c]] = true
+			a.distinct[j][t.value(i, c, row)] = true
 		}
 		for j, c := range t.tally {
-			a.tally[j][row[c]]++
+			a.tally[j][t.value(i, c, row)]++
 		}
 	}
 	groups := make([]*agg, 0, len(byKey))
@@ -124,6 +127,14 @@ func (d *doc) evidence(t evidenceTable) {
 		rows = append(rows, row)
 	}
 	d.table(table{columns: cols, rows: rows})
+}
+
+// value is the value of cell (r, c) that aggregation counts.
+func (t *evidenceTable) value(r, c int, row []string) string {
+	if t.key != nil {
+		return t.key(r, c)
+	}
+	return row[c]
 }
 
 // tallyText writes value counts, most frequent first.
