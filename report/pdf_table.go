@@ -263,7 +263,7 @@ func (d *doc) cellLines(x, y, w float64, lines []string, align string) {
 }
 
 // wrap breaks text into lines no wider than w in the current font. Lines
-// break at spaces and after / . - _ : , = when they can, inside a word
+// break at spaces and after / . - : , = when they can, inside a word
 // only when a word alone is too wide.
 func (d *doc) wrap(text string, w float64) []string {
 	var out []string
@@ -361,4 +361,4 @@ func short(piece string) bool {
 }
 
 // breaks are the characters a line may break after.
-const breaks = " /.-_:,="
+const breaks = " /.-:,="

@@ -94,13 +94,13 @@ func declaredBases(dests []transfer.Destination) []string {
 	values := make([]string, 0, len(count))
 	n := 0
 	for v, c := range count {
-		values = append(values, fmt.Sprintf("%s %d", v, c))
+		values = append(values, fmt.Sprintf("%s: %d", v, c))
 		n += c
 	}
 	sort.Strings(values)
-	return []string{fmt.Sprintf("%s a transfer basis declared by the resource owner (annotation %s: %s). "+
-		"A declared basis is the owner's statement, checked only against the profile's accepted bases; it is not "+
-		"an approval by the auditor. Auditor-approved waivers are listed in their own table.",
+	return []string{fmt.Sprintf("%s a transfer basis declared by the resource owner in the annotation %s (%s). "+
+		"A declared basis is the owner's statement: the audit checks that the profile accepts it, not that it is "+
+		"true, and it is not an approval by the auditor. Auditor-approved waivers are listed in their own table.",
 		plural(n, "destination")+" "+has(n), transfer.BasisAnnotation, strings.Join(values, ", "))}
 }
 
