@@ -20,7 +20,7 @@ func fixtureTransfers() []transfer.Destination {
 		{Source: transfer.Resource{Kind: "ServiceEntry", Namespace: "betaling", Name: "kortinnløser"}, Field: "spec.hosts[0]",
 			Host: "api.eu-west.payments.card-acquirer-with-a-rather-long-hostname.example.com", Port: 443, Protocol: "HTTPS",
 			TLS: mesh.ClientTLS{Mode: "PLAINTEXT"}, Encrypted: true, Country: "US", CountrySource: "profile spec.transfers.destinations[*.example.com]",
-			Basis: &transfer.Basis{Value: "scc", Valid: true, DeclaredBy: transfer.DeclaredByOwner, Field: "metadata.annotations[tilsyn.io/transfer-basis]"},
+			Basis:        &transfer.Basis{Value: "scc", Valid: true, DeclaredBy: transfer.DeclaredByOwner, Field: "metadata.annotations[tilsyn.io/transfer-basis]"},
 			PersonalData: true},
 		{Source: transfer.Resource{Kind: "ServiceEntry", Namespace: "hovedbok", Name: "oppgjørsbank"}, Field: "spec.hosts[0]",
 			Host: "api.oppgjorsbank.example", Port: 80, Protocol: "HTTP", TLSOrigination: true, Encrypted: true,
