@@ -27,8 +27,17 @@ type evidenceTable struct {
 	distinct []int
 	tally    []int
 	// key, when set, is the value of a cell that distinct and tally
-	// columns count (else the cell's text).
-	key func(row, col int) string
+	// columns count (else the cell's text); summaryHeaders, where not
+	// empty, name what they count (else the column's header).
+	key            func(row, col int) string
+	summaryHeaders []string
+}
+
+func (t *evidenceTable) summaryHeader(c int) string {
+	if c < len(t.summaryHeaders) && t.summaryHeaders[c] != "" {
+		return t.summaryHeaders[c]
+	}
+	return t.columns[c].header
 }
 
 // evidence draws an evidence table, aggregated when it has more rows
@@ -75,8 +84,8 @@ func (d *doc) evidence(t evidenceTable) {
 		sort.SliceStable(shown, func(i, j int) bool { return shown[i].rows > shown[j].rows })
 		shown, rest = groups[:d.maxGroups], groups[d.maxGroups:]
 	}
-	note := fmt.Sprintf("%s in %d %ss: more than the %d this document lists, so they are aggregated by %s",
-		plural(len(t.rows), t.noun), len(groups), strings.ToLower(t.groupHeader), d.maxRows, strings.ToLower(t.groupHeader))
+	note := fmt.Sprintf("%s in %s: more than the %d this document lists, so they are aggregated by %s",
+		plural(len(t.rows), t.noun), plural(len(groups), strings.ToLower(t.groupHeader)), d.maxRows, strings.ToLower(t.groupHeader))
 	if len(rest) > 0 {
 		note += fmt.Sprintf(" (the %d with the most %ss are shown, the other %d summed in the last row)", len(shown), t.noun, len(rest))
 	}
@@ -84,10 +93,10 @@ func (d *doc) evidence(t evidenceTable) {
 
 	cols := []column{{header: t.groupHeader}, {header: capitalise(t.noun) + "s", align: "R"}}
 	for _, c := range t.distinct {
-		cols = append(cols, column{header: t.columns[c].header + "s", align: "R"})
+		cols = append(cols, column{header: t.summaryHeader(c) + "s", align: "R"})
 	}
 	for _, c := range t.tally {
-		cols = append(cols, column{header: t.columns[c].header})
+		cols = append(cols, column{header: t.summaryHeader(c)})
 	}
 	var rows [][]string
 	for _, a := range shown {

@@ -51,12 +51,19 @@ func (d *doc) evidenceTables() {
 		if inv.intro != "" {
 			d.para(inv.intro)
 		}
-		for _, gap := range d.gaps(inv.needs) {
+		gaps := d.gaps(inv.needs)
+		for _, gap := range gaps {
 			d.note(gap)
 		}
-		if len(inv.table.rows) == 0 {
+		switch {
+		case len(inv.table.rows) == 0 && len(gaps) > 0:
+			d.para("Nothing is listed, and that says nothing about the cluster: an input this table needs was not collected.")
+			continue
+		case len(inv.table.rows) == 0:
 			d.para(inv.empty)
 			continue
+		case len(gaps) > 0:
+			d.note("The table lists what was collected; it may be incomplete.")
 		}
 		d.evidence(inv.table)
 		for _, a := range inv.after {
@@ -68,18 +75,16 @@ func (d *doc) evidenceTables() {
 // inventoryAlias is replaced by the page number of evidence table i.
 func inventoryAlias(i int) string { return fmt.Sprintf("{inv:%d}", i) }
 
-// gaps says, for each resource type in needs that was not collected, that
-// a table built from it may be incomplete.
+// gaps says which resource types in needs were not collected, and why.
 func (d *doc) gaps(needs []string) []string {
 	var out []string
 	for _, key := range needs {
 		c, ok := d.coverage(key)
-		if !ok {
-			out = append(out, "The coverage does not list "+key+": this table may be incomplete.")
-			continue
-		}
-		if c.Status != collect.Collected {
-			out = append(out, strings.TrimSuffix(coverageGap(c), ".")+": this table may be incomplete, and an empty one says nothing.")
+		switch {
+		case !ok:
+			out = append(out, "The coverage does not list "+key+": they were not collected.")
+		case c.Status != collect.Collected:
+			out = append(out, coverageGap(c))
 		}
 	}
 	return out
@@ -104,8 +109,11 @@ type field[T any] struct {
 	// summary is how a table aggregated by group shows the column.
 	summary summary
 	// key, when set, is the value summarised instead of the cell text
-	// (the first line of a cell that explains itself below, say).
-	key func(T) string
+	// (the first line of a cell that explains itself below, say), and
+	// summaryHeader what it is, when the header says more ("Host" for
+	// "Host, declared in").
+	key           func(T) string
+	summaryHeader string
 }
 
 // summary is how an aggregated table shows a column.
@@ -139,6 +147,7 @@ func (s spec[T]) table(rows []T) evidenceTable {
 	keyed := false
 	for i, f := range s.fields {
 		t.columns = append(t.columns, f.column)
+		t.summaryHeaders = append(t.summaryHeaders, f.summaryHeader)
 		switch f.summary {
 		case countDistinct:
 			t.distinct = append(t.distinct, i)

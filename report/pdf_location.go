@@ -178,7 +178,7 @@ func backupInventory(inv Inventory) inventory {
 			}},
 			{column: column{header: "Held by, jurisdiction"}, text: func(b geo.Backup) string {
 				return providerName(b.Holder) + "\n" + b.Holder.Headquarters
-			}, key: func(b geo.Backup) string { return b.Holder.Headquarters }, summary: countEach},
+			}, key: func(b geo.Backup) string { return b.Holder.Headquarters }, summaryHeader: "Jurisdiction", summary: countEach},
 			{column: column{header: "Transport"}, text: func(b geo.Backup) string {
 				var t string
 				switch b.URLScheme {

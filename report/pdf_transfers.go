@@ -21,14 +21,14 @@ func transferInventory(inv Inventory) inventory {
 		fields: []field[transfer.Destination]{
 			{column: column{header: "Host, declared in"}, text: func(t transfer.Destination) string {
 				return t.Host + "\n" + t.Source.Kind + " " + namespaced(t.Source.Namespace, t.Source.Name)
-			}, key: func(t transfer.Destination) string { return t.Host }, summary: countDistinct},
+			}, key: func(t transfer.Destination) string { return t.Host }, summaryHeader: "Host", summary: countDistinct},
 			{column: column{header: "Port, protocol"}, text: func(t transfer.Destination) string {
 				port := "no port named"
 				if t.Port != 0 {
 					port = fmt.Sprint(t.Port)
 				}
 				return port + "\n" + orDash(t.Protocol)
-			}, key: func(t transfer.Destination) string { return orDash(t.Protocol) }, summary: countEach},
+			}, key: func(t transfer.Destination) string { return orDash(t.Protocol) }, summaryHeader: "Protocol", summary: countEach},
 			{column: column{header: "TLS origination", align: "C"}, text: func(t transfer.Destination) string {
 				if t.TLSOrigination && t.TLS.Rule != "" {
 					return "yes\n" + t.TLS.Rule
@@ -45,7 +45,7 @@ func transferInventory(inv Inventory) inventory {
 					c += "\n" + t.CountrySource
 				}
 				return c
-			}, key: func(t transfer.Destination) string { return t.Country }, summary: countEach},
+			}, key: func(t transfer.Destination) string { return t.Country }, summaryHeader: "Country", summary: countEach},
 			check("Allowed", func(t transfer.Destination) bool { return t.Allowed }),
 			{column: column{header: "Basis declared by the resource owner"}, text: func(t transfer.Destination) string {
 				switch {
@@ -60,7 +60,7 @@ func transferInventory(inv Inventory) inventory {
 					return cellStyle{colour: &colFail, bold: true}
 				}
 				return cellStyle{}
-			}, summary: countEach},
+			}, summaryHeader: "Declared basis", summary: countEach},
 		},
 	}
 	return inventory{
