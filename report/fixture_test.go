@@ -84,7 +84,7 @@ func norwegianReport() *Report {
 		}},
 		Coverage: []collect.Coverage{
 			{Resource: "namespaces", Kind: "Namespace", Status: collect.Collected, Count: 2},
-			{Resource: "nodes", Kind: "Node", Status: collect.Collected, Count: 3},
+			{Resource: "nodes", Kind: "Node", Status: collect.Collected, Count: 4},
 			{Resource: "configmaps", Kind: "ConfigMap", Status: collect.Collected, Count: 1},
 			{Resource: "persistentvolumes", Kind: "PersistentVolume", Status: collect.Collected, Count: 2},
 			{Resource: "peerauthentications", Kind: "PeerAuthentication", Group: "security.istio.io", Status: collect.Collected, Count: 2},

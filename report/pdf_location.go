@@ -54,12 +54,6 @@ func storageInventory(inv Inventory) inventory {
 // nodeInventory is inventory.nodes: where each node is and whose
 // jurisdiction its provider is under.
 func nodeInventory(inv Inventory) inventory {
-	s := spec[geo.Node]{
-		jsonPath: "inventory.nodes", noun: "node",
-		group:       func(n geo.Node) string { return nodeRegion(n) },
-		groupHeader: "Region",
-		fields:      nodeFields(inv),
-	}
 	return inventory{
 		title: "Nodes",
 		intro: "Every node with its region and zone labels, the country they resolve to with the profile's region " +
@@ -67,16 +61,30 @@ func nodeInventory(inv Inventory) inventory {
 			"and the country whose law governs that provider.",
 		empty: "The snapshot holds no nodes.",
 		needs: []string{collect.Nodes},
-		table: s.table(inv.Nodes),
+		table: nodeTable(inv.Nodes, nodeFields(inv)),
 	}
 }
 
-// nodeFields are the columns of the node table. Another fact about a
-// node is another field here: its text reads one node (other
-// inventories, looked up by node name, are at hand in inv).
+// nodeTable is a table of nodes with the given fields, aggregated by
+// region. Another table about the same nodes (their kernel settings, say)
+// is nodeTable with nodeName and its own fields, as one more inventory.
+func nodeTable(nodes []geo.Node, fields []field[geo.Node]) evidenceTable {
+	return spec[geo.Node]{
+		jsonPath: "inventory.nodes", noun: "node",
+		group: nodeRegion, groupHeader: "Region",
+		fields: fields,
+	}.table(nodes)
+}
+
+// nodeName is the first column of a node table.
+var nodeName = field[geo.Node]{column: column{header: "Node"}, text: func(n geo.Node) string { return n.Name }}
+
+// nodeFields are the columns of the node table. A further fact about a
+// node is one more field: its text reads one node (other inventories,
+// looked up by node name, are at hand in inv).
 func nodeFields(inv Inventory) []field[geo.Node] {
 	return []field[geo.Node]{
-		{column: column{header: "Node"}, text: func(n geo.Node) string { return n.Name }},
+		nodeName,
 		{column: column{header: "Region"}, text: func(n geo.Node) string {
 			region := nodeRegion(n)
 			switch {
@@ -90,7 +98,7 @@ func nodeFields(inv Inventory) []field[geo.Node] {
 				region += "\nproviderID names " + pr.Region
 			}
 			return region
-		}, key: nodeRegion},
+		}},
 		{column: column{header: "Zone"}, text: func(n geo.Node) string { return orDash(n.Zone) }, summary: countDistinct},
 		{column: column{header: "Country"}, text: func(n geo.Node) string { return n.Country }, summary: countEach},
 		check("Allowed", func(n geo.Node) bool { return n.Allowed }),

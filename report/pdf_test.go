@@ -70,6 +70,7 @@ func TestPDFEvidenceTables(t *testing.T) {
 		// Nodes: region, zone, provider and jurisdiction; a node without labels.
 		"ip-10-0-16-4.eu-north-1.compute.internal", "eu-north-1a", "Amazon Web Services", "oslo-bm-01", "oslo-1-rack3",
 		"Nordisk Drift AS, Tromsø", "node-uten-etiketter", "none (no region or zone label)",
+		"eu-west-2 providerID names eu-north-1",
 		// Backups: what was collected, and what was not.
 		"VolumeSnapshotLocation velero/aws-london", "country from spec.config.region",
 		"BackupStorageLocation objects (backupstoragelocations) were not collected",
@@ -95,7 +96,7 @@ func TestPDFEvidenceTables(t *testing.T) {
 		"Transfer inventory (Art. 30(1)(e)) page", "Waivers approved by the auditor page",
 		"encryption in transit, transfers out of the cluster, backups and 1 other control (NO-01)",
 		"every destination outside the cluster that data can reach (3 destinations)",
-		"where data is: 3 nodes, 2 volumes bound to personal-data claims and 1 Velero location",
+		"where data is: 4 nodes, 2 volumes bound to personal-data claims and 1 Velero location",
 		"Waivers approved by the auditor came from waivers/tilsyn-waivers.yaml (3 waivers)",
 	} {
 		if !strings.Contains(squash(text), squash(want)) {
