@@ -15,7 +15,8 @@ type inventory struct {
 	// empty is said instead of a table when there are no rows.
 	empty string
 	// needs lists the resource types (snapshot keys) the rows come from:
-	// when one was not collected the table says it may be incomplete.
+	// when one was not collected the table says so, and that it may be
+	// incomplete (or, empty, proves nothing).
 	needs []string
 	table evidenceTable
 	// after is said below the table.
@@ -43,8 +44,8 @@ func (d *doc) inventories() []inventory {
 // evidenceTables is section 4: every inventory the report carries.
 func (d *doc) evidenceTables() {
 	d.newSection(secEvidence)
-	d.note("These tables are the records behind the controls. Long tables are aggregated (by namespace, or by region " +
-		"for nodes); the JSON report holds every row.")
+	d.note(fmt.Sprintf("These tables are the records behind the controls. A table of more than %d rows is aggregated "+
+		"by namespace (nodes by region, waivers by control) and says so; the JSON report holds every row.", d.maxRows))
 	for i, inv := range d.inventories() {
 		d.heading(inv.title, 40)
 		d.pdf.RegisterAlias(inventoryAlias(i), fmt.Sprint(d.pdf.PageNo()))
