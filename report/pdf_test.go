@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // squash drops all white space, so that names wrapped across lines in a
@@ -271,6 +273,29 @@ func TestShareWidths(t *testing.T) {
 			if x <= 0 || x != x {
 				t.Errorf("%s: column %d width %v", c.name, i, x)
 			}
+		}
+	}
+}
+
+// Words break after / . - : , = but never leave two characters or fewer
+// at a word's start or end; the pieces join back to the text.
+func TestTokens(t *testing.T) {
+	cases := map[string][]string{
+		"reported by ACC-02":      {"reported ", "by ", "ACC-02"},
+		"eu-west-2a":              {"eu-west-2a"},
+		"api.vipps.no x":          {"api.", "vipps.no ", "x"},
+		"spec.tls.mode":           {"spec.", "tls.", "mode"},
+		"MESH_EXTERNAL":           {"MESH_EXTERNAL"},
+		"payments/card-processor": {"payments/", "card-", "processor"},
+		"":                        nil,
+	}
+	for text, want := range cases {
+		got := tokens(text)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("tokens(%q) (-want +got):\n%s", text, diff)
+		}
+		if strings.Join(got, "") != text {
+			t.Errorf("tokens(%q) lost text: %q", text, got)
 		}
 	}
 }
