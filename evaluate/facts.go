@@ -126,7 +126,8 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 
 	var namespaces []string
 	for _, o := range s.Resources[collect.Namespaces] {
-		namespaces = append(namespaces, collect.Meta(o).Name)
+		_, name := collect.NamespaceName(o)
+		namespaces = append(namespaces, name)
 	}
 	opts := transfer.Options{Resolver: r, InScope: pd, Namespaces: append(namespaces, scope.Namespaces...)}
 	d.Transfers = orEmpty(transfer.Destinations(s, m, opts))

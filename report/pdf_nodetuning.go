@@ -5,12 +5,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/evaluate"
 )
 
-// nodeSettingColumns are the settings columns of the PDF's node table:
-// a header and the settings each shows, with the short label that goes
-// before each one's baseline in the header (the keepalives share one
+// nodeSettingColumns are the settings columns of the PDF's node settings
+// table: a header and the settings each shows, with the short label that
+// goes before each one's baseline in the header (the keepalives share one
 // column, and their baselines are joined).
 var nodeSettingColumns = []struct {
 	header   string
@@ -24,7 +25,7 @@ var nodeSettingColumns = []struct {
 	{"keepalive\ntime/intvl/probes", []string{"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}, nil},
 }
 
-// Baseline column values, which an aggregated table tallies.
+// Baseline column values, which an aggregated table counts.
 const (
 	baselineMet         = "met"
 	baselineNotMet      = "not met"
@@ -33,95 +34,111 @@ const (
 
 // nodeTuningTable is inventory.nodeTuning: each node's kernel settings
 // against the profile's baseline, and the age of the record they come
-// from.
+// from; aggregated by region, like the node table.
 func nodeTuningTable(inv Inventory) inventory {
 	rows := inv.NodeTuning
-	t := evidenceTable{
-		jsonPath:    "inventory.nodeTuning",
-		noun:        "node",
-		groupHeader: "Region",
-		distinct:    []int{1},
-		tally:       []int{2, 3 + len(nodeSettingColumns)},
+	fields := []field[NodeTuningRow]{
+		{column: column{header: "Node\nregion"}, text: func(r NodeTuningRow) string {
+			where := orDash(r.Region)
+			if r.Country != "" {
+				where += " · " + r.Country
+			}
+			return r.Node + "\n" + where
+		}},
+		{column: column{header: "Kernel\nCPUs"}, text: func(r NodeTuningRow) string {
+			if r.Kernel == "" {
+				return ""
+			}
+			return r.Kernel + "\n" + r.CPUs + " CPUs"
+		}, key: func(r NodeTuningRow) string { return r.Kernel }, summary: countDistinct, summaryHeader: "Kernel"},
+		{column: column{header: "Record\nage"}, text: func(r NodeTuningRow) string {
+			if r.AgeSeconds == nil {
+				return r.Record
+			}
+			return r.Record + "\n" + ageText(*r.AgeSeconds) + " old"
+		}, style: func(r NodeTuningRow) cellStyle {
+			if r.Record != evaluate.RecordUsed {
+				return cellStyle{colour: &colMuted}
+			}
+			return cellStyle{}
+		}, key: func(r NodeTuningRow) string { return r.Record }, summary: countEach, summaryHeader: "Record"},
 	}
-	t.columns = []column{{header: "Node\nregion"}, {header: "Kernel\nCPUs"}, {header: "Record\nage"}}
 	for _, c := range nodeSettingColumns {
-		t.columns = append(t.columns, column{header: c.header + baselineHeader(rows, c.settings, c.labels), mono: true})
+		fields = append(fields, field[NodeTuningRow]{
+			column: column{header: c.header + baselineHeader(rows, c.settings, c.labels), mono: true},
+			text:   func(r NodeTuningRow) string { return settingsText(r, c.settings) },
+			style:  func(r NodeTuningRow) cellStyle { return settingsStyle(r, c.settings) },
+		})
 	}
-	t.columns = append(t.columns, column{header: "Baseline"})
-	type mark struct{ fail, grey bool }
-	marks := make([][]mark, len(rows))
-	for i, r := range rows {
-		where := r.Region
-		if where == "" {
-			where = "(no region)"
-		}
-		if r.Country != "" {
-			where += " · " + r.Country
-		}
-		kernel := ""
-		if r.Kernel != "" {
-			kernel = r.Kernel + "\n" + r.CPUs + " CPUs"
-		}
-		record := r.Record
-		if r.AgeSeconds != nil {
-			record += "\n" + ageText(*r.AgeSeconds) + " old"
-		}
-		cells := []string{r.Node + "\n" + where, kernel, record}
-		marks[i] = make([]mark, 3+len(nodeSettingColumns)+1)
-		marks[i][2].grey = r.Record != evaluate.RecordUsed
-		for j, c := range nodeSettingColumns {
-			var parts []string
-			for _, name := range c.settings {
-				s, ok := settingOf(r, name)
-				if !ok {
-					continue
-				}
-				v := s.Value
-				if v == "" {
-					v = "absent"
-				}
-				switch s.Meets {
-				case meetsNo:
-					marks[i][3+j].fail = true
-				case meetsNotAssessed:
-					marks[i][3+j].grey = true
-				}
-				if name == "net.netfilter.nf_conntrack_count" && s.Value != "" {
-					v += " used" + usage(s.Value, r)
-				}
-				parts = append(parts, v)
+	fields = append(fields, field[NodeTuningRow]{column: column{header: "Baseline"}, text: baselineVerdict,
+		style: func(r NodeTuningRow) cellStyle {
+			switch baselineVerdict(r) {
+			case baselineMet:
+				return cellStyle{colour: &colPass}
+			case baselineNotMet:
+				return cellStyle{colour: &colFail, bold: true}
 			}
-			sep := "\n"
-			if len(c.settings) == 3 {
-				sep = " / "
-			}
-			cells = append(cells, strings.Join(parts, sep))
-		}
-		verdict := baselineVerdict(r)
-		marks[i][len(marks[i])-1] = mark{fail: verdict == baselineNotMet, grey: verdict == baselineNotAssessed}
-		cells = append(cells, verdict)
-		t.rows = append(t.rows, cells)
-		t.group = append(t.group, r.Region)
-	}
-	t.style = func(r, c int) cellStyle {
-		switch m := marks[r][c]; {
-		case m.fail:
-			return cellStyle{colour: &colFail, bold: true}
-		case m.grey:
 			return cellStyle{colour: &colMuted}
-		case c == len(marks[r])-1:
-			return cellStyle{colour: &colPass}
-		}
-		return cellStyle{}
+		}, summary: countEach})
+	s := spec[NodeTuningRow]{
+		jsonPath: "inventory.nodeTuning", noun: "node",
+		group: func(r NodeTuningRow) string {
+			if r.Region == "" {
+				return "none (no region label, or no Node object)"
+			}
+			return r.Region
+		}, groupHeader: "Region",
+		fields: fields,
 	}
 	return inventory{
 		title: "Node kernel settings",
-		intro: "One row per node: its region, kernel and CPUs, the node agent's record (ConfigMap tilsyn-node-<node>, or this machine with --local-node) " +
+		intro: "One row per node: its kernel and CPUs, the node agent's record (ConfigMap tilsyn-node-<node>, or this machine with --local-node) " +
 			"and how old it was when collected, and each setting under the profile's baseline (in the column header). " +
 			"Red: below the baseline (a RES-01 finding); grey: not assessed — no record, a stale or invalid one, or a value the agent could not read.",
 		empty: "The snapshot lists no nodes and holds no node records.",
-		table: t,
+		needs: []string{collect.Nodes},
+		table: s.table(rows),
 	}
+}
+
+// settingsText shows some settings of a row, one per line (the three
+// keepalives on one).
+func settingsText(r NodeTuningRow, settings []string) string {
+	var parts []string
+	for _, name := range settings {
+		s, ok := settingOf(r, name)
+		if !ok {
+			continue
+		}
+		v := s.Value
+		if v == "" {
+			v = "absent"
+		}
+		if name == "net.netfilter.nf_conntrack_count" && s.Value != "" {
+			v += " used" + usage(s.Value, r)
+		}
+		parts = append(parts, v)
+	}
+	if len(settings) == 3 {
+		return strings.Join(parts, " / ")
+	}
+	return strings.Join(parts, "\n")
+}
+
+// settingsStyle is red when a setting fails its baseline, grey when one
+// is not assessed.
+func settingsStyle(r NodeTuningRow, settings []string) cellStyle {
+	st := cellStyle{}
+	for _, name := range settings {
+		s, _ := settingOf(r, name)
+		switch s.Meets {
+		case meetsNo:
+			return cellStyle{colour: &colFail, bold: true}
+		case meetsNotAssessed:
+			st = cellStyle{colour: &colMuted}
+		}
+	}
+	return st
 }
 
 // baselineVerdict says how a node's settings stand: met (every setting
