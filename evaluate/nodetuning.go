@@ -14,8 +14,10 @@ import (
 // NodeTuning is input.facts.nodeTuning, the node agent's evidence for
 // RES-01:
 //
-//	source, status, reason  where the records were read, and whether they
-//	                        could be (collected, forbidden, error, absent)
+//	source, namespace       where the records were read (configmaps of a
+//	                        namespace, or local)
+//	status, reason          whether they could be (collected, forbidden,
+//	                        error, absent)
 //	maxAgeSeconds           how old a record may be
 //	nodesCollected          the Node list was collected: its nodes are the
 //	                        ones assessed (records of other nodes are not)
@@ -28,6 +30,7 @@ import (
 // that is in neither records nor unusable has no record at all.
 type NodeTuning struct {
 	Source         string                `json:"source"`
+	Namespace      string                `json:"namespace,omitempty"`
 	Status         string                `json:"status"`
 	Reason         string                `json:"reason,omitempty"`
 	MaxAgeSeconds  int64                 `json:"maxAgeSeconds"`
@@ -89,7 +92,7 @@ func nodeTuningFacts(s *collect.Snapshot, nodes []geo.Node) NodeTuning {
 		nt = &collect.NodeTuning{Status: collect.Absent,
 			Reason: "the snapshot holds no node agent records (it was taken by a tilsyn that did not read them)"}
 	}
-	f.Source, f.Status, f.Reason, f.MaxAgeSeconds = nt.Source, string(nt.Status), nt.Reason, nt.MaxAgeSeconds
+	f.Source, f.Namespace, f.Status, f.Reason, f.MaxAgeSeconds = nt.Source, nt.Namespace, string(nt.Status), nt.Reason, nt.MaxAgeSeconds
 	at := s.Metadata.CollectedAt
 	listed := map[string]*geo.Node{}
 	for i := range nodes {

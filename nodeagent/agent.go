@@ -35,11 +35,13 @@ const FieldManager = "tilsyn-node-agent"
 // applyPatchType is the content type of a server-side apply.
 const applyPatchType = "application/apply-patch+yaml"
 
-// Labels every record ConfigMap carries.
-var Labels = map[string]string{
-	"app.kubernetes.io/name":       "tilsyn",
-	nodetuning.ComponentLabel:      nodetuning.Component,
-	"app.kubernetes.io/managed-by": FieldManager,
+// Labels are the labels of every record ConfigMap.
+func Labels() map[string]string {
+	return map[string]string{
+		"app.kubernetes.io/name":       "tilsyn",
+		nodetuning.ComponentLabel:      nodetuning.Component,
+		"app.kubernetes.io/managed-by": FieldManager,
+	}
 }
 
 // Options configure a running agent.
@@ -256,6 +258,6 @@ func (a *Agent) configMap(rec nodetuning.Record) ([]byte, error) {
 		Kind       string            `json:"kind"`
 		Metadata   meta              `json:"metadata"`
 		Data       map[string]string `json:"data"`
-	}{"v1", "ConfigMap", meta{nodetuning.ConfigMapName(a.opts.NodeName), a.opts.Namespace, Labels},
+	}{"v1", "ConfigMap", meta{nodetuning.ConfigMapName(a.opts.NodeName), a.opts.Namespace, Labels()},
 		map[string]string{nodetuning.DataKey: string(doc)}})
 }

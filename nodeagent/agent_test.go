@@ -157,7 +157,7 @@ func TestCycleApplies(t *testing.T) {
 	if err := json.Unmarshal(srv.bodies[0], &cm); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(Labels, cm.Metadata.Labels); d != "" || cm.Metadata.Name != "tilsyn-node-n1" || cm.Metadata.Namespace != "records" {
+	if d := cmp.Diff(Labels(), cm.Metadata.Labels); d != "" || cm.Metadata.Name != "tilsyn-node-n1" || cm.Metadata.Namespace != "records" {
 		t.Errorf("metadata %+v %s", cm.Metadata, d)
 	}
 	rec, err := nodetuning.FromConfigMap(cm.Metadata.Name, cm.Data)

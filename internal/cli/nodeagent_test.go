@@ -211,7 +211,7 @@ func TestNodeAgentOnTheTestCluster(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, v := range nodeagent.Labels {
+		for k, v := range nodeagent.Labels() {
 			if cm.Labels[k] != v {
 				t.Errorf("label %s = %q, want %q", k, cm.Labels[k], v)
 			}

@@ -72,9 +72,16 @@ not_assessed contains {"resource": resource(node), "reason": why} if {
 # none at all, or the records could not be read.
 missing(name) := tuning.unusable[name]
 
-missing(name) := "no node agent record (ConfigMap tilsyn-node-<node>): its kernel settings are not visible through the Kubernetes API" if {
+missing(name) := sprintf("no node agent record (no ConfigMap %s/tilsyn-node-%s): its kernel settings are not visible through the Kubernetes API", [tuning.namespace, name]) if {
 	not tuning.unusable[name]
 	tuning.status == "collected"
+	tuning.namespace
+}
+
+missing(name) := "no node agent record: its kernel settings are not visible through the Kubernetes API" if {
+	not tuning.unusable[name]
+	tuning.status == "collected"
+	not tuning.namespace
 }
 
 missing(name) := sprintf("the node agent's records could not be read (%s): %s", [tuning.status, tuning.reason]) if {

@@ -21,7 +21,7 @@ tuned := {
 
 record(sysctls, count) := {"from": "ConfigMap tilsyn/tilsyn-node-n1", "ageSeconds": 60, "sysctls": sysctls, "conntrackCount": count}
 
-tuning(records, unusable) := {"status": "collected", "nodesCollected": true, "records": records, "unusable": unusable}
+tuning(records, unusable) := {"status": "collected", "namespace": "tilsyn", "nodesCollected": true, "records": records, "unusable": unusable}
 
 inp(records) := {"facts": {"location": {"nodes": [{"name": "n1"}]}, "nodeTuning": tuning(records, {})}}
 
@@ -62,7 +62,7 @@ test_fail_conntrack_nearly_full if {
 
 test_not_assessed_without_agent_record if {
 	na := res_01.not_assessed with input as inp({}) with data.tilsyn.profile as profile
-	na == {{"resource": n1, "reason": "no node agent record (ConfigMap tilsyn-node-<node>): its kernel settings are not visible through the Kubernetes API"}}
+	na == {{"resource": n1, "reason": "no node agent record (no ConfigMap tilsyn/tilsyn-node-n1): its kernel settings are not visible through the Kubernetes API"}}
 	count(res_01.findings) == 0 with input as inp({}) with data.tilsyn.profile as profile
 }
 
