@@ -8,9 +8,9 @@
 //	make bench-agent
 //	go run ./hack/benchagent -agent bin/tilsyn-node-agent -tilsyn bin/tilsyn -interval 10s -cycles 12
 //
-// With an -interval longer than client-go's idle connection timeout
-// (90 s), every cycle opens a new connection and TLS session, as it does
-// with the DaemonSet's five minutes.
+// With an -interval longer than the API server's idle connection timeout
+// (90 s), every cycle opens a new connection and resumes a TLS session, as
+// it does with the DaemonSet's five minutes.
 package main
 
 import (
@@ -25,8 +25,10 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
 
 	"github.com/tilsyn/tilsyn/internal/testcluster"
 	"github.com/tilsyn/tilsyn/nodetuning"
@@ -39,8 +41,9 @@ func main() {
 	cycles := flag.Int("cycles", 12, "cycles to measure, after the first")
 	godebug := flag.String("godebug", "", "GODEBUG of the agents (gctrace=1 shows their garbage collections)")
 	compare := flag.String("compare", "", "another agent binary to run alongside (a variant under test)")
+	daemonSet := flag.String("daemonset", "deploy/node-agent-daemonset.yaml", "the agents get the environment of this DaemonSet's container (its plain values)")
 	flag.Parse()
-	if err := run(*agent, *tilsyn, *compare, *interval, *cycles, *godebug); err != nil {
+	if err := run(*agent, *tilsyn, *compare, *daemonSet, *interval, *cycles, *godebug); err != nil {
 		fmt.Fprintln(os.Stderr, "benchagent:", err)
 		os.Exit(1)
 	}
@@ -51,6 +54,7 @@ type subject struct {
 	name string
 	node string
 	cmd  *exec.Cmd
+	env  []string
 	// cpu0 and rv0 are the CPU time and record version after the first
 	// cycle; seen counts record versions since.
 	cpu0 time.Duration
@@ -59,7 +63,7 @@ type subject struct {
 	rss  []int64
 }
 
-func run(agent, tilsyn, compare string, interval time.Duration, cycles int, godebug string) error {
+func run(agent, tilsyn, compare, daemonSet string, interval time.Duration, cycles int, godebug string) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "tilsyn-benchagent-")
 	if err != nil {
@@ -79,17 +83,24 @@ func run(agent, tilsyn, compare string, interval time.Duration, cycles int, gode
 	if err := c.WriteKubeconfig(kubeconfig, c.AdminToken, "bench"); err != nil {
 		return err
 	}
-	subjects := []*subject{{name: filepath.Base(agent), node: "bench-small", cmd: exec.Command(agent)}}
+	env, err := daemonSetEnv(daemonSet)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("the agent's environment (%s): %s\n", daemonSet, strings.Join(env, " "))
+	subjects := []*subject{{name: filepath.Base(agent), node: "bench-small", cmd: exec.Command(agent), env: env}}
 	if compare != "" {
-		subjects = append(subjects, &subject{name: compare, node: "bench-compare", cmd: exec.Command(compare)})
+		subjects = append(subjects, &subject{name: compare, node: "bench-compare", cmd: exec.Command(compare), env: env})
 	}
 	if tilsyn != "" {
-		subjects = append(subjects, &subject{name: filepath.Base(tilsyn) + " node-agent", node: "bench-tilsyn", cmd: exec.Command(tilsyn, "node-agent")})
+		// tilsyn's own heap is far above the DaemonSet's memory limit for
+		// the small agent: one thread, the runtime's defaults otherwise.
+		subjects = append(subjects, &subject{name: filepath.Base(tilsyn) + " node-agent", node: "bench-tilsyn", cmd: exec.Command(tilsyn, "node-agent"),
+			env: []string{"GOMAXPROCS=1"}})
 	}
 	for _, s := range subjects {
 		s.cmd.Args = append(s.cmd.Args, "--kubeconfig", kubeconfig, "--node-name", s.node, "--interval", interval.String())
-		// As the DaemonSet runs it.
-		s.cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+		s.cmd.Env = append(os.Environ(), s.env...)
 		if godebug != "" {
 			s.cmd.Env = append(s.cmd.Env, "GODEBUG="+godebug)
 		}
@@ -155,6 +166,29 @@ func run(agent, tilsyn, compare string, interval time.Duration, cycles int, gode
 			float64((cpu-s.cpu0).Microseconds())/float64(s.seen))
 	}
 	return nil
+}
+
+// daemonSetEnv reads the environment variables with plain values of the
+// first container of a DaemonSet manifest ("NAME=value").
+func daemonSetEnv(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var ds appsv1.DaemonSet
+	if err := yaml.UnmarshalStrict(data, &ds); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(ds.Spec.Template.Spec.Containers) == 0 {
+		return nil, fmt.Errorf("%s: no container", path)
+	}
+	var env []string
+	for _, e := range ds.Spec.Template.Spec.Containers[0].Env {
+		if e.ValueFrom == nil {
+			env = append(env, e.Name+"="+e.Value)
+		}
+	}
+	return env, nil
 }
 
 // cpuTime is the CPU time of every thread of a process, from
