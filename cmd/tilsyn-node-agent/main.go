@@ -3,9 +3,9 @@
 //
 // It exists because a Go program initialises every package it links
 // before main runs. tilsyn links OPA, Istio's API types and every
-// Kubernetes API group, whose initialisation alone holds about 39 MiB of
-// memory; the agent runs on every node and should idle at a fraction of
-// that. The DaemonSet runs this binary; the subcommand is there for ad hoc
+// Kubernetes API group: `tilsyn version` alone takes about 39 MiB, and the
+// agent as `tilsyn node-agent` idles at about 45 MiB, where this binary
+// idles at about 12.5 MiB. The agent runs on every node. The DaemonSet runs this binary; the subcommand is there for ad hoc
 // use on a machine that has tilsyn.
 package main
 
