@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -92,7 +93,7 @@ func nodeTuningInventory(res *evaluate.Results) []NodeTuningRow {
 			at, age := rec.CollectedAt, r.AgeSeconds
 			row.CollectedAt, row.AgeSeconds = &at, &age
 			used := r.Standing == evaluate.RecordUsed
-			for _, name := range settingNames(rec, base) {
+			for _, name := range settingNames(rec) {
 				v := rec.Sysctls[name]
 				if name == nodetuning.ConntrackCount {
 					v = rec.ConntrackCount
@@ -118,25 +119,16 @@ func nodeTuningInventory(res *evaluate.Results) []NodeTuningRow {
 
 // settingNames lists a record's settings: the agent's in its order, then
 // the conntrack count.
-func settingNames(rec *nodetuning.Record, base profile.NodeBaseline) []string {
-	names := append([]string(nil), nodetuning.Sysctls...)
+func settingNames(rec *nodetuning.Record) []string {
+	names := slices.Clone(nodetuning.Sysctls)
 	var extra []string
 	for name := range rec.Sysctls {
-		if !contains(names, name) {
+		if !slices.Contains(names, name) {
 			extra = append(extra, name)
 		}
 	}
 	sort.Strings(extra)
 	return append(append(names, extra...), nodetuning.ConntrackCount)
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // baselineText says a setting's baseline rule in words.
