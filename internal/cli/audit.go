@@ -34,8 +34,12 @@ type auditConfig struct {
 	Out              string
 	FailOn           string
 	Force            bool
-	Now              time.Time
-	Quiet            bool
+	// Now is the audit time: --now, or the time the command started.
+	// NowGiven tells them apart: without --now, a live audit is
+	// evaluated as of the end of its collection.
+	Now      time.Time
+	NowGiven bool
+	Quiet    bool
 	// Sign is the private key file that signs the evidence files.
 	Sign string
 	// SaveSnapshot writes the audited snapshot beside the report.
@@ -153,7 +157,7 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 		if err != nil {
 			return c, usagef("--now %q: want an RFC 3339 time such as 2026-01-31T12:00:00Z", now)
 		}
-		c.Now = t.UTC()
+		c.Now, c.NowGiven = t.UTC(), true
 	}
 	switch {
 	case formats != "":
@@ -222,7 +226,14 @@ func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *r
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := evaluateSnapshot(ctx, engine, snap, c.Now, statsTo(c, s))
+	now := c.Now
+	if c.Live && !c.NowGiven {
+		// The snapshot is stamped when the collection starts, after this
+		// command did; an audit time before it would make the snapshot
+		// look younger than its audit.
+		now = time.Now().UTC().Truncate(time.Second)
+	}
+	rep, err := evaluateSnapshot(ctx, engine, snap, now, statsTo(c, s))
 	return snap, rep, err
 }
 

@@ -312,7 +312,7 @@ func TestParseAuditFlags(t *testing.T) {
 		{name: "defaults in a pipe", args: []string{"-f", "x"},
 			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json"}})},
 		{name: "out dir", args: []string{"-f", "x", "--out", "out", "--fail-on", "high", "--now", fixedNow},
-			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now})},
+			want: base(auditConfig{Manifests: []string{"x"}, Formats: []string{"json", "pdf", "text"}, Out: "out", FailOn: "high", Now: now, NowGiven: true})},
 		{name: "waivers and stats", args: []string{"-f", "x", "--waivers", "w.yaml", "--stats", "--profile", "norway"},
 			want: base(auditConfig{Manifests: []string{"x"}, Profile: "norway", Waivers: "w.yaml", Stats: true, Formats: []string{"json"}})},
 		{name: "two formats to stdout", args: []string{"-f", "x", "--format", "json,text"}, wantErr: "--out - writes one format"},

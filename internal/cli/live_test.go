@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -153,16 +155,16 @@ func TestLiveAudit(t *testing.T) {
 	if err := c.InstallCRDs(ctx, append(testcluster.IstioCRDs(), testcluster.VeleroCRDs()...)); err != nil {
 		t.Fatal(err)
 	}
-	offlineSnap, err := c.CreateFromDir(ctx, nordic, testcluster.CreateOptions{})
+	sample := freshExample(t, nordic)
+	offlineSnap, err := c.CreateFromDir(ctx, sample, testcluster.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	adminKC := kubeconfig(t, c, c.AdminToken, "admin")
-	// Live audits are evaluated at a time after the collection (ACC-01
-	// flags a snapshot that claims to be younger than its audit); the
-	// offline audit it is compared with uses the same time.
-	now := auditTimeAfterNow()
-	liveOut, errOut, liveCode := run(t, "", "audit", "--kubeconfig", adminKC, "--now", now, "--format", "json")
+	// Without --now a live audit is evaluated as of the end of its
+	// collection; the offline audit it is compared with is evaluated as of
+	// the live collection's time.
+	liveOut, errOut, liveCode := run(t, "", "audit", "--kubeconfig", adminKC, "--format", "json")
 	if liveCode == ExitError {
 		t.Fatalf("live audit: exit 2: %s", errOut)
 	}
@@ -173,7 +175,7 @@ func TestLiveAudit(t *testing.T) {
 	liveAdmin := decodeReport(t, liveOut) // kept whole: "matches offline" trims live
 
 	t.Run("matches offline", func(t *testing.T) {
-		offOut, _, offCode := run(t, "", "audit", "-f", nordic, "--now", now, "--format", "json")
+		offOut, _, offCode := run(t, "", "audit", "-f", sample, "--now", live.Metadata.CollectedAt.Format(time.RFC3339), "--format", "json")
 		offline := decodeReport(t, offOut)
 		// A manifest audit reports infrastructure types (nodes, volumes,
 		// storage and backup locations) the manifests have no objects of as
@@ -186,9 +188,10 @@ func TestLiveAudit(t *testing.T) {
 			t.Errorf("exit %d live, %d offline", liveCode, offCode)
 		}
 		// Ignored, and why:
-		//  - metadata.collectedAt, source, cluster: where and when the
-		//    state was read (a live cluster at the time of reading,
-		//    manifests at --now; only a live audit has a cluster);
+		//  - metadata.collectedAt, generatedAt, source, cluster: where and
+		//    when the state was read and evaluated (the live audit at the
+		//    end of its collection, seconds after the offline audit's
+		//    --now; only a live audit has a cluster);
 		//  - integrity.snapshotSHA256: the live snapshot holds what the
 		//    API server adds to every object (uid, resourceVersion,
 		//    creationTimestamp, defaulted fields, status);
@@ -205,7 +208,7 @@ func TestLiveAudit(t *testing.T) {
 		//    see testcluster.Create, so the decisions that depend on age
 		//    are the same and compared).
 		opts := cmp.Options{
-			cmpopts.IgnoreFields(report.Metadata{}, "CollectedAt", "Source", "Cluster"),
+			cmpopts.IgnoreFields(report.Metadata{}, "CollectedAt", "GeneratedAt", "Source", "Cluster"),
 			cmpopts.IgnoreFields(report.Integrity{}, "SnapshotSHA256", "ReportSHA256"),
 			cmpopts.IgnoreFields(report.Report{}, "UnknownKinds"),
 			cmpopts.IgnoreFields(collect.Coverage{}, "Count"),
@@ -273,7 +276,7 @@ func TestLiveAudit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		out, errOut, code := run(t, "", "audit", "--kubeconfig", kubeconfig(t, c, tok, "restricted"), "--now", now, "--format", "json")
+		out, errOut, code := run(t, "", "audit", "--kubeconfig", kubeconfig(t, c, tok, "restricted"), "--format", "json")
 		if code == ExitError {
 			t.Fatalf("exit 2: %s", errOut)
 		}
@@ -344,7 +347,7 @@ func TestLiveAudit(t *testing.T) {
 	})
 
 	t.Run("namespace scope", func(t *testing.T) {
-		out, errOut, code := run(t, "", "audit", "--kubeconfig", adminKC, "-n", "payments", "--now", now, "--format", "json")
+		out, errOut, code := run(t, "", "audit", "--kubeconfig", adminKC, "-n", "payments", "--format", "json")
 		if code == ExitError {
 			t.Fatalf("exit 2: %s", errOut)
 		}
@@ -357,7 +360,7 @@ func TestLiveAudit(t *testing.T) {
 				t.Errorf("inventory row outside the scope: %+v", row)
 			}
 		}
-		text, _, _ := run(t, "", "audit", "--kubeconfig", adminKC, "-n", "payments", "--now", now, "--format", "text")
+		text, _, _ := run(t, "", "audit", "--kubeconfig", adminKC, "-n", "payments", "--format", "text")
 		if !strings.Contains(text, "namespaces istio-system, payments only") {
 			t.Errorf("the summary does not state the narrowed scope:\n%s", text)
 		}
@@ -370,7 +373,7 @@ func TestLiveAudit(t *testing.T) {
 func TestLiveAuditWithoutIstio(t *testing.T) {
 	ctx := context.Background()
 	c := testcluster.Start(t, testcluster.Options{})
-	snap, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{"testdata/examples/compliant"}})
+	snap, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{freshExample(t, "testdata/examples/compliant")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,8 +387,7 @@ func TestLiveAuditWithoutIstio(t *testing.T) {
 		t.Fatal(err)
 	}
 	kc := kubeconfig(t, c, c.AdminToken, "no-istio")
-	now := auditTimeAfterNow()
-	out, errOut, code := run(t, "", "audit", "--kubeconfig", kc, "--now", now, "--format", "json")
+	out, errOut, code := run(t, "", "audit", "--kubeconfig", kc, "--format", "json")
 	if code == ExitError {
 		t.Fatalf("exit 2: %s", errOut)
 	}
@@ -430,7 +432,7 @@ func TestLiveAuditWithoutIstio(t *testing.T) {
 	if !fails && (code != ExitNotAssessed || r.Summary.Verdict != report.Incomplete) {
 		t.Errorf("exit %d, verdict %s; want %d, incomplete", code, r.Summary.Verdict, ExitNotAssessed)
 	}
-	text, _, _ := run(t, "", "audit", "--kubeconfig", kc, "--now", now, "--format", "text")
+	text, _, _ := run(t, "", "audit", "--kubeconfig", kc, "--format", "text")
 	if !fails && !strings.Contains(text, "Verdict: INCOMPLETE") {
 		t.Errorf("text summary:\n%s", text)
 	}
@@ -462,8 +464,39 @@ func TestProgress(t *testing.T) {
 	}
 }
 
-// auditTimeAfterNow is an audit time (--now) safely after any collection
-// the test makes, to the second.
-func auditTimeAfterNow() string {
-	return time.Now().Add(time.Hour).UTC().Truncate(time.Second).Format(time.RFC3339)
+// freshExample copies an example directory into a temporary one with its
+// node agent records restamped: each keeps the age it has at fixedNow, the
+// time the examples are audited at, now counted back from the current
+// time. A live collection, stamped with the current time, then finds the
+// fresh records fresh and the stale ones stale whenever the test runs.
+func freshExample(t *testing.T, dir string) string {
+	t.Helper()
+	ref, err := time.Parse(time.RFC3339, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shift := time.Now().UTC().Truncate(time.Second).Sub(ref)
+	stamp := regexp.MustCompile(`"collectedAt":"([^"]+)"`)
+	out := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = stamp.ReplaceAllFunc(data, func(m []byte) []byte {
+			at, err := time.Parse(time.RFC3339, string(stamp.FindSubmatch(m)[1]))
+			if err != nil {
+				t.Fatalf("%s: %s: %v", e.Name(), m, err)
+			}
+			return []byte(`"collectedAt":"` + at.Add(shift).Format(time.RFC3339) + `"`)
+		})
+		if err := os.WriteFile(filepath.Join(out, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }
