@@ -3,6 +3,8 @@ package mesh
 import (
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/tilsyn/tilsyn/collect"
 )
 
@@ -230,5 +232,37 @@ func TestClientTLSForExternalHost(t *testing.T) {
 	}
 	if got := r.ClientTLSFor("pay", "other.example", "pay", 443, true); got.Mode != ClientPlaintext || got.Rule != "" {
 		t.Errorf("other host: %+v", got)
+	}
+}
+
+// Wildcard hosts reach the Services whose names end in them, whatever the
+// pattern's depth: "*", "*.local" and "*.pay.svc.cluster.local" all cover
+// ledger.pay, and none of them covers a name that merely shares a prefix.
+func TestWildcardRulesReachServices(t *testing.T) {
+	r := resolve(t,
+		ns("pay", "istio-injection", "enabled"), ns("shop", "istio-injection", "enabled"),
+		deploy("pay", "ledger"), svc("pay", "ledger", "80"),
+		deploy("shop", "cart"), svc("shop", "cart", "80"),
+		pa("istio-system", "default", "", "", mode("STRICT")),
+		dr("web", "everything", "*", "", tls("ISTIO_MUTUAL")),
+		dr("web", "local", "*.local", "", tls("ISTIO_MUTUAL")),
+		dr("ops", "plain-pay", "*.pay.svc.cluster.local", "", tls("DISABLE")),
+		dr("ops", "no-match", "*.ay.svc.cluster.local", "", tls("DISABLE")),
+	)
+	counts := map[string]int{}
+	for _, f := range r.DestinationRules {
+		counts[f.Name] = f.ServiceCount
+	}
+	if diff := cmp.Diff(map[string]int{"everything": 2, "local": 2, "plain-pay": 1, "no-match": 0}, counts); diff != "" {
+		t.Errorf("services per rule (-want +got):\n%s", diff)
+	}
+	for _, row := range r.Rows {
+		want := []string(nil)
+		if row.Workload.Name == "ledger" {
+			want = []string{"ops/plain-pay"}
+		}
+		if diff := cmp.Diff(want, row.ClientDisable); diff != "" {
+			t.Errorf("%s: clientDisable (-want +got):\n%s", row.Workload.Name, diff)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -345,16 +346,20 @@ func clientDisables(svcs []service, byNS map[string][]*Workload, drs []*destRule
 		return nil
 	}
 	exactNS := map[string][]string{} // fqdn -> namespaces with an exact rule
-	var wildcards []*destRule
-	for _, d := range drs {
+	// Wildcard rules by host pattern, as positions in drs: a name matches
+	// "*" and "*" followed by any of its suffixes that starts with a dot,
+	// so a Service looks up its few patterns instead of trying every rule.
+	wildcards := map[string][]int{}
+	for i, d := range drs {
 		if isWildcard(d.fqdn) {
-			wildcards = append(wildcards, d)
+			wildcards[d.fqdn] = append(wildcards[d.fqdn], i)
 		} else {
 			exactNS[d.fqdn] = appendUnique(exactNS[d.fqdn], d.namespace)
 		}
 	}
 	const otherNamespace = "\x00other"
 	out := map[*Workload][]string{}
+	var matching []int
 	for _, svc := range svcs {
 		var backends []*Workload
 		for _, w := range byNS[svc.namespace] {
@@ -366,9 +371,16 @@ func clientDisables(svcs []service, byNS map[string][]*Workload, drs []*destRule
 			continue
 		}
 		callers := append([]string{}, exactNS[svc.fqdn]...)
-		for _, d := range wildcards {
-			if hostMatches(d.fqdn, svc.fqdn) {
-				callers = appendUnique(callers, d.namespace)
+		if len(wildcards) > 0 {
+			matching = append(matching[:0], wildcards["*"]...)
+			for i := 0; i < len(svc.fqdn); i++ {
+				if svc.fqdn[i] == '.' {
+					matching = append(matching, wildcards["*"+svc.fqdn[i:]]...)
+				}
+			}
+			slices.Sort(matching) // in the rules' order, as before
+			for _, i := range matching {
+				callers = appendUnique(callers, drs[i].namespace)
 			}
 		}
 		if len(callers) == 0 {
@@ -422,6 +434,20 @@ func drFacts(drs []*destRule, svcs []service, byNS map[string][]*Workload, exter
 	for i, svc := range svcs {
 		byFQDN[svc.fqdn] = append(byFQDN[svc.fqdn], i)
 	}
+	// Services by the wildcard patterns they match ("*" aside), in order,
+	// when some rule has a wildcard host.
+	var byPattern map[string][]int
+	if slices.ContainsFunc(drs, func(d *destRule) bool { return isWildcard(d.fqdn) && d.fqdn != "*" }) {
+		byPattern = map[string][]int{}
+		for i, svc := range svcs {
+			for j := 0; j < len(svc.fqdn); j++ {
+				if svc.fqdn[j] == '.' {
+					p := "*" + svc.fqdn[j:]
+					byPattern[p] = append(byPattern[p], i)
+				}
+			}
+		}
+	}
 	out := make([]DestinationRuleFact, 0, len(drs))
 	for _, d := range drs {
 		f := DestinationRuleFact{Namespace: d.namespace, Name: d.name, Ref: Ref{collect.DestinationRules, d.index},
@@ -440,13 +466,16 @@ func drFacts(drs []*destRule, svcs []service, byNS map[string][]*Workload, exter
 				}
 			}
 		}
-		if isWildcard(d.fqdn) {
+		switch {
+		case d.fqdn == "*":
 			for _, svc := range svcs {
-				if hostMatches(d.fqdn, svc.fqdn) {
-					visit(svc)
-				}
+				visit(svc)
 			}
-		} else {
+		case isWildcard(d.fqdn):
+			for _, i := range byPattern[d.fqdn] {
+				visit(svcs[i])
+			}
+		default:
 			for _, i := range byFQDN[d.fqdn] {
 				visit(svcs[i])
 			}
