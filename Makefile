@@ -11,7 +11,7 @@ LDFLAGS := -X $(PKG)/internal/version.Version=$(VERSION)
 include hack/tools/tools.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo pdf-preview pdftools test test-unit lint golden bench bench-live bench-agent clean
+.PHONY: help build demo pdf-preview pdftools test lint golden bench bench-live bench-agent clean
 
 # pdftotext and pdftoppm (Debian poppler-utils) read the PDF report in tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -47,9 +47,6 @@ pdftools: ## install pdftotext and pdftoppm (poppler-utils) when missing
 
 test: lint tools pdftools ## everything: format, vet, unit, Rego, golden and real-apiserver tests
 	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) KUBECTL=$(KUBECTL) $(GO) test -count=1 ./...
-
-test-unit: pdftools ## the fast tests only (no real apiserver needed)
-	$(GO) test -short ./...
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

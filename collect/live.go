@@ -221,7 +221,8 @@ func collectAll[T any](ctx context.Context, opts LiveOptions, keep func(Object) 
 		nodeTuning = collectNodeRecords(ctx, c.pager("node records"), opts)
 	}()
 	uid := ""
-	if ns, err := c.pager(Namespaces).get(ctx, "/api/v1/namespaces/kube-system", served{t: mustType(Namespaces), version: "v1"}); err == nil && ns != nil {
+	nsType, _ := TypeByKey(Namespaces) // registered in types.go
+	if ns, err := c.pager(Namespaces).get(ctx, "/api/v1/namespaces/kube-system", served{t: nsType, version: "v1"}); err == nil && ns != nil {
 		uid = Meta(ns).UID
 	}
 	wg.Wait()
@@ -270,14 +271,6 @@ func checkNamespacesExist(s *Snapshot, names, asked []string) error {
 		}
 	}
 	return nil
-}
-
-func mustType(key string) ResourceType {
-	t, ok := TypeByKey(key)
-	if !ok {
-		panic("collect: unregistered type " + key)
-	}
-	return t
 }
 
 // liveCollector lists the registered types of one collection, keeping

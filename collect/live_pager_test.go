@@ -86,7 +86,7 @@ func fakePager(t *testing.T, h http.Handler) *pager {
 
 func keepObject(o Object) (Object, error) { return o, nil }
 
-var configMaps = served{t: mustType(ConfigMaps), version: "v1"}
+var configMaps = served{t: registered(ConfigMaps), version: "v1"}
 
 func objectNames(objs []Object) []string {
 	var out []string
@@ -137,7 +137,7 @@ func TestPagerGivesUpAfterRestarts(t *testing.T) {
 // full objects is refused rather than trusted.
 func TestPagerMetadataOnly(t *testing.T) {
 	f := &fakeLists{names: []string{"a"}, expire: func(string) bool { return false }}
-	secrets := served{t: mustType(Secrets), version: "v1"}
+	secrets := served{t: registered(Secrets), version: "v1"}
 	_, err := listAll(context.Background(), fakePager(t, f), "/api/v1/secrets", secrets, true, keepObject)
 	if err == nil || !strings.Contains(err.Error(), "instead of object metadata only") {
 		t.Fatalf("err = %v, want the full list refused", err)
@@ -145,4 +145,13 @@ func TestPagerMetadataOnly(t *testing.T) {
 	if len(f.accepts) != 1 || f.accepts[0] != metadataOnly {
 		t.Errorf("Accept headers %q, want only %q", f.accepts, metadataOnly)
 	}
+}
+
+// registered is the registered type with key, which must exist.
+func registered(key string) ResourceType {
+	t, ok := TypeByKey(key)
+	if !ok {
+		panic("unregistered type " + key)
+	}
+	return t
 }

@@ -159,7 +159,7 @@ func FromLocalNode(opts LocalNodeOptions) (*Snapshot, error) {
 // narrowed to: the records are evidence about nodes, not about namespaces.
 func collectNodeRecords(ctx context.Context, p *pager, opts LiveOptions) *NodeTuning {
 	namespace, maxAge := opts.NodeRecordNamespace, opts.NodeRecordMaxAge
-	t := mustType(ConfigMaps)
+	t, _ := TypeByKey(ConfigMaps) // registered in types.go
 	s := served{t: t, version: t.Version}
 	cms, err := listAll(ctx, p, resourcePath(s, namespace), s, false, func(o Object) (Object, error) { return o, nil })
 	if err != nil {

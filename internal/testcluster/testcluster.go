@@ -151,10 +151,9 @@ func New(ctx context.Context, opts Options) (*Cluster, error) {
 }
 
 // Start starts a cluster for one test and stops it when the test ends,
-// whatever its outcome. It is not run with -short (`make test-unit`).
+// whatever its outcome.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
-	skipShort(t)
 	c, err := New(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("testcluster: %v", err)
@@ -165,13 +164,6 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 	})
 	return c
-}
-
-func skipShort(t testing.TB) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("runs a real kube-apiserver: not part of the -short run (`make test` runs it)")
-	}
 }
 
 var shared struct {
@@ -185,7 +177,6 @@ var shared struct {
 // of their own (see Namespace).
 func Shared(t testing.TB) *Cluster {
 	t.Helper()
-	skipShort(t)
 	shared.Lock()
 	defer shared.Unlock()
 	if shared.c == nil && shared.err == nil {
