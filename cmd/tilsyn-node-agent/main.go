@@ -5,8 +5,9 @@
 // before main runs. tilsyn links OPA, Istio's API types and every
 // Kubernetes API group: `tilsyn version` alone takes about 39 MiB, and the
 // agent as `tilsyn node-agent` idles at about 45 MiB, where this binary
-// idles at about 12.5 MiB. The agent runs on every node. The DaemonSet runs this binary; the subcommand is there for ad hoc
-// use on a machine that has tilsyn.
+// idles at about 12.5 MiB. The agent runs on every node: the DaemonSet
+// runs this binary; the subcommand is there for ad hoc use on a machine
+// that has tilsyn.
 package main
 
 import (
