@@ -19,6 +19,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -42,6 +43,8 @@ type Engine struct {
 	// only those are converted to OPA values.
 	uses          inputUse
 	prepared      []rego.PreparedEvalQuery
+	compiler      *ast.Compiler
+	store         storage.Store
 	profile       *profile.Profile
 	policyDigest  string
 	profileDigest string
@@ -79,7 +82,8 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
-	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs), uses: inputUses(mods)}
+	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs), uses: inputUses(mods),
+		compiler: compiler, store: store}
 	sum := sha256.Sum256(opts.ProfileJSON)
 	e.profileDigest = hex.EncodeToString(sum[:])
 	for _, c := range controls {

@@ -1,0 +1,346 @@
+package webhook
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/cache"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/profile"
+)
+
+// Judge decides which findings a change introduces: it evaluates the
+// change's neighbourhood in the cluster state without the change and with
+// it, with the controls the changed type can affect, and keeps the
+// findings that are new. The same engine, with the same policies and
+// facts, produces the audit; a change the judge admits adds nothing the
+// next audit would flag (see neighbourhood.go for why the neighbourhood
+// is enough). Results without the change are cached by the exact objects
+// they were computed from. A Judge is safe for concurrent use.
+type Judge struct {
+	state   *State
+	engine  *evaluate.Engine
+	profile *profile.Profile
+	// subsets are the controls each type can affect: those whose
+	// requires list the type.
+	subsets map[string]*evaluate.Subset
+	before  *cache.LRUExpireCache
+	now     func() time.Time
+
+	scopeMu  sync.Mutex
+	scope    evaluate.Scope
+	scopeGen uint64
+	scopeOK  bool
+}
+
+// Introduced is a finding a change introduces, with its control.
+type Introduced struct {
+	Control evaluate.Control
+	evaluate.Finding
+}
+
+// Verdict is what a judgement found, and how.
+type Verdict struct {
+	Findings []Introduced
+	// Controls are the controls evaluated (none for a type no control
+	// reads).
+	Controls []string
+	// Global is set when the whole cluster was evaluated; Objects is the
+	// size of the neighbourhood (or cluster) evaluated.
+	Global  bool
+	Objects int
+	// Cached is set when the findings without the change came from the
+	// cache.
+	Cached bool
+}
+
+// beforeCacheSize bounds the cached results without a change: one per
+// neighbourhood and control set recently judged.
+const beforeCacheSize = 16384
+
+// NewJudge returns a judge over a state. p is the engine's profile (the
+// personal-data scope is decided with it over the whole state).
+func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State) (*Judge, error) {
+	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{},
+		before: cache.NewLRUExpireCache(beforeCacheSize), now: time.Now}
+	for _, t := range collect.Registry {
+		var ids []string
+		for _, c := range e.Controls() {
+			if slices.Contains(c.Requires, t.Key) {
+				ids = append(ids, c.ID)
+			}
+		}
+		sub, err := e.Subset(ids)
+		if err != nil {
+			return nil, err
+		}
+		j.subsets[t.Key] = sub
+	}
+	return j, nil
+}
+
+// Controls returns the ids of the controls a type can affect.
+func (j *Judge) Controls(t collect.ResourceType) []string { return j.subsets[t.Key].IDs() }
+
+// Judge evaluates a change: old is nil for a create, new is nil for a
+// delete. Both are sanitized objects of type t.
+func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
+	obj := new
+	if obj == nil {
+		obj = old
+	}
+	if obj == nil {
+		return Verdict{}, fmt.Errorf("no object to judge")
+	}
+	m := collect.Meta(obj)
+	c := change{t: t, ns: m.Namespace, name: m.Name, old: old, new: new}
+	if !t.Namespaced {
+		c.ns = ""
+	}
+	sub := j.subsets[t.Key]
+	v := Verdict{Controls: sub.IDs()}
+	if len(v.Controls) == 0 {
+		return v, nil
+	}
+	// Every judgement of one minute sees the same time, so cached results
+	// and fresh ones agree on time-dependent findings.
+	now := j.now().UTC().Truncate(time.Minute)
+
+	s := j.state
+	s.mu.RLock()
+	scopeBefore, scopeGen := j.scopeLocked()
+	scopeAfter := scopeBefore
+	entries, global := s.neighbourhood(c)
+	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
+		// The change may move the personal-data scope: a Namespace's
+		// labels, or the first object of a namespace without a Namespace
+		// object. If it moves for other namespaces, their findings change
+		// too.
+		scopeAfter = j.scopeWith(c)
+		global = global || !sameScopeElsewhere(scopeBefore, scopeAfter, c)
+	}
+	if global {
+		entries = entries[:0]
+		for _, byNS := range s.objects {
+			for _, byName := range byNS {
+				for _, e := range byName {
+					if (objRef{e.ns, e.t.Kind, e.name}) != c.ref() {
+						entries = append(entries, e)
+					}
+				}
+			}
+		}
+	}
+	beforeSnap := s.snapshotWith(entries, old, t)
+	afterSnap := s.snapshotWith(entries, new, t)
+	key := beforeKey(t.Key, entries, old, scopeGen, now, global, s.gen)
+	s.mu.RUnlock()
+
+	v.Global, v.Objects = global, len(entries)+1
+	var before []evaluate.Result
+	if key != "" {
+		if r, ok := j.before.Get(key); ok {
+			before, v.Cached = r.([]evaluate.Result), true
+		}
+	}
+	var err error
+	if before == nil {
+		if before, err = sub.Evaluate(ctx, beforeSnap, now, scopeBefore); err != nil {
+			return v, err
+		}
+		if key != "" {
+			j.before.Add(key, before, 10*time.Minute)
+		}
+	}
+	after, err := sub.Evaluate(ctx, afterSnap, now, scopeAfter)
+	if err != nil {
+		return v, err
+	}
+	v.Findings = introduced(before, after)
+	return v, nil
+}
+
+// snapshotWith builds a snapshot of entries plus one more object.
+func (s *State) snapshotWith(entries []*entry, o collect.Object, t collect.ResourceType) *collect.Snapshot {
+	snap := s.snapshotLocked(entries)
+	if o != nil {
+		snap.Resources[t.Key] = append(snap.Resources[t.Key], o)
+		for i := range snap.Coverage {
+			if snap.Coverage[i].Resource == t.Key {
+				snap.Coverage[i].Count++
+			}
+		}
+		snap.Sort()
+	}
+	return snap
+}
+
+// beforeKey identifies the result without the change: the control set,
+// the exact objects (by sequence number), the scope and the time. An old
+// version not known by uid and resourceVersion is not cached.
+func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen uint64, now time.Time, global bool, gen uint64) string {
+	oldID := ""
+	if old != nil {
+		rv := collect.Str(old, "metadata", "resourceVersion")
+		uid := collect.Str(old, "metadata", "uid")
+		if rv == "" || uid == "" {
+			return ""
+		}
+		oldID = uid + "/" + rv
+	}
+	if global {
+		// The whole state: known by its change count.
+		return "global|" + typeKey + "|" + oldID + "|" + strconv.FormatUint(gen, 10) + "|" + now.Format(time.RFC3339)
+	}
+	seqs := make([]uint64, len(entries))
+	for i, e := range entries {
+		seqs[i] = e.seq
+	}
+	slices.Sort(seqs)
+	h := fnv.New128a()
+	var b [8]byte
+	for _, q := range seqs {
+		binary.LittleEndian.PutUint64(b[:], q)
+		h.Write(b[:])
+	}
+	return typeKey + "|" + oldID + "|" + strconv.FormatUint(scopeGen, 10) + "|" + now.Format(time.RFC3339) + "|" +
+		strconv.Itoa(len(seqs)) + "|" + string(h.Sum(nil))
+}
+
+// introduced returns the findings of after that before does not have:
+// the same control, resource, field and value.
+func introduced(before, after []evaluate.Result) []Introduced {
+	seen := map[string]bool{}
+	for _, r := range before {
+		for _, f := range r.Findings {
+			seen[findingKey(r.Control.ID, f)] = true
+		}
+	}
+	var out []Introduced
+	for _, r := range after {
+		for _, f := range r.Findings {
+			if !seen[findingKey(r.Control.ID, f)] {
+				out = append(out, Introduced{Control: r.Control, Finding: f})
+			}
+		}
+	}
+	return out
+}
+
+func findingKey(control string, f evaluate.Finding) string {
+	v, err := json.Marshal(f.Value)
+	if err != nil {
+		v = []byte(fmt.Sprint(f.Value))
+	}
+	return control + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" +
+		f.Field + "\x00" + string(v)
+}
+
+// scopeLocked returns the personal-data scope of the whole state, computed
+// again only when Namespaces or the set of used namespaces changed. The
+// caller holds j.state.mu for reading.
+func (j *Judge) scopeLocked() (evaluate.Scope, uint64) {
+	s := j.state
+	j.scopeMu.Lock()
+	defer j.scopeMu.Unlock()
+	if !j.scopeOK || j.scopeGen != s.nsGen {
+		j.scope = scopeOf(s.objects[collect.Namespaces][""], s.used, j.profile, s.root)
+		j.scopeGen, j.scopeOK = s.nsGen, true
+	}
+	return j.scope, j.scopeGen
+}
+
+// scopeWith is the scope with a change applied. The caller holds
+// j.state.mu for reading.
+func (j *Judge) scopeWith(c change) evaluate.Scope {
+	s := j.state
+	nss := s.objects[collect.Namespaces][""]
+	used := s.used
+	if c.t.Key == collect.Namespaces {
+		nss = withNamespace(nss, c.name, c.new, s)
+	} else {
+		used = maps.Clone(used)
+		used[c.ns]++
+	}
+	return scopeOf(nss, used, j.profile, s.root)
+}
+
+// withNamespace returns the Namespaces with one replaced (removed when o
+// is nil).
+func withNamespace(nss map[string]*entry, name string, o collect.Object, s *State) map[string]*entry {
+	out := maps.Clone(nss)
+	if out == nil {
+		out = map[string]*entry{}
+	}
+	delete(out, name)
+	if o != nil {
+		t, _ := collect.TypeByKey(collect.Namespaces)
+		out[name] = newEntry(t, o, 0, s.domain)
+	}
+	return out
+}
+
+// scopeOf decides the personal-data scope exactly as an audit of the
+// whole state would: from the Namespaces and the namespaces objects live
+// in.
+func scopeOf(nss map[string]*entry, used map[string]int, p *profile.Profile, root string) evaluate.Scope {
+	snap := &collect.Snapshot{Resources: map[string][]collect.Object{}}
+	for _, e := range nss {
+		snap.Resources[collect.Namespaces] = append(snap.Resources[collect.Namespaces], e.obj)
+	}
+	// PersonalDataScope learns of namespaces without a Namespace object
+	// from the objects in them; one stand-in object per namespace says as
+	// much.
+	names := make([]string, 0, len(used))
+	for ns := range used {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	for _, ns := range names {
+		snap.Resources[collect.ConfigMaps] = append(snap.Resources[collect.ConfigMaps],
+			collect.Object{"metadata": map[string]any{"namespace": ns}})
+	}
+	return evaluate.PersonalDataScope(snap, p, root)
+}
+
+// sameScopeElsewhere reports whether two scopes agree on every namespace
+// but the changed one (whose own objects are in the neighbourhood).
+func sameScopeElsewhere(a, b evaluate.Scope, c change) bool {
+	home := c.ns
+	if c.t.Key == collect.Namespaces {
+		home = c.name
+	}
+	if a.Default != b.Default {
+		return false
+	}
+	in := func(sc evaluate.Scope) map[string]bool {
+		m := make(map[string]bool, len(sc.Namespaces))
+		for _, ns := range sc.Namespaces {
+			if ns != home {
+				m[ns] = true
+			}
+		}
+		return m
+	}
+	x, y := in(a), in(b)
+	if len(x) != len(y) {
+		return false
+	}
+	for ns := range x {
+		if !y[ns] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,435 @@
+package webhook
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/mesh"
+)
+
+// entry is one object of the cluster state. Entries are never modified:
+// a changed object is stored as a new entry with a new sequence number,
+// so evaluations can hold entries without locks.
+type entry struct {
+	obj      collect.Object
+	t        collect.ResourceType
+	ns, name string
+	seq      uint64
+	// owner is the controlling owner (ownerReferences with controller:
+	// true), zero when there is none.
+	owner objRef
+	// labels are the labels pods of this object carry: a pod's own, a
+	// controller's pod template's.
+	labels map[string]string
+	// hosts are a DestinationRule's host or a ServiceEntry's hosts,
+	// resolved against the object's namespace.
+	hosts []string
+}
+
+// objRef names an object by namespace, kind and name.
+type objRef struct{ ns, kind, name string }
+
+// State is the cluster as the webhook knows it: every object of the
+// registered types, sanitized as the live collector keeps them, and kept
+// current by informers (or fed directly, for tests and benchmarks). It
+// indexes objects by namespace, owner and host for building the
+// neighbourhood of a change, and counts changes so that results computed
+// from it can be cached. It is safe for concurrent use.
+type State struct {
+	mu  sync.RWMutex
+	seq uint64
+	// gen counts changes; nsGen counts changes to what decides the
+	// personal-data scope (Namespaces, and which namespaces hold objects).
+	gen, nsGen uint64
+	// objects by type key, then namespace ("" for cluster-scoped), then name.
+	objects  map[string]map[string]map[string]*entry
+	children map[objRef]map[*entry]bool
+	// hosts indexes DestinationRules and ServiceEntries by resolved host;
+	// wildcard hosts ("*", "*.suffix") are kept apart.
+	hosts     map[string]map[*entry]bool
+	wildcards map[*entry]bool
+	// used counts the namespaced objects of each namespace.
+	used     map[string]int
+	coverage map[string]collect.Coverage
+	// root and domain come from the mesh config.
+	root, domain string
+}
+
+// NewState returns an empty state; every type's coverage is "not
+// collected yet" until SetCoverage says otherwise.
+func NewState() *State {
+	s := &State{
+		objects:   map[string]map[string]map[string]*entry{},
+		children:  map[objRef]map[*entry]bool{},
+		hosts:     map[string]map[*entry]bool{},
+		wildcards: map[*entry]bool{},
+		used:      map[string]int{},
+		coverage:  map[string]collect.Coverage{},
+		root:      mesh.DefaultRootNamespace,
+		domain:    mesh.DefaultDomainSuffix,
+	}
+	for _, t := range collect.Registry {
+		s.objects[t.Key] = map[string]map[string]*entry{}
+		s.coverage[t.Key] = collect.Coverage{Resource: t.Key, Kind: t.Kind, Group: t.Group, Status: collect.Failed,
+			Reason: "not read yet: the webhook's informers have not synced"}
+	}
+	return s
+}
+
+// FromSnapshot returns a state holding a snapshot's objects and coverage.
+func FromSnapshot(snap *collect.Snapshot) *State {
+	s := NewState()
+	for _, c := range snap.Coverage {
+		s.SetCoverage(c)
+	}
+	for _, t := range collect.Registry {
+		for _, o := range snap.Resources[t.Key] {
+			s.Upsert(t, o)
+		}
+	}
+	return s
+}
+
+// SetCoverage records whether a type is collected (its informer synced),
+// forbidden or absent.
+func (s *State) SetCoverage(c collect.Coverage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := collect.TypeByKey(c.Resource); !ok {
+		return
+	}
+	s.coverage[c.Resource] = c
+	s.gen++
+}
+
+// Upsert stores an object (already sanitized), replacing the object of
+// the same type, namespace and name.
+func (s *State) Upsert(t collect.ResourceType, o collect.Object) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	e := newEntry(t, o, s.seq, s.domain)
+	s.removeLocked(t, e.ns, e.name)
+	s.addLocked(e)
+	s.gen++
+	if t.Key == collect.ConfigMaps && e.name == "istio" {
+		s.meshConfigLocked()
+	}
+}
+
+// Delete removes an object.
+func (s *State) Delete(t collect.ResourceType, namespace, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.removeLocked(t, namespace, name) {
+		s.gen++
+		if t.Key == collect.ConfigMaps && name == "istio" {
+			s.meshConfigLocked()
+		}
+	}
+}
+
+func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain string) *entry {
+	m := collect.Meta(o)
+	e := &entry{obj: o, t: t, ns: m.Namespace, name: m.Name, seq: seq}
+	if !t.Namespaced {
+		e.ns = ""
+	}
+	if ref, ok := controllerOwner(o, e.ns); ok {
+		e.owner = ref
+	}
+	e.labels = podLabels(t, o, m)
+	e.hosts = hostsOf(t, o, e.ns, domain)
+	return e
+}
+
+func (s *State) addLocked(e *entry) {
+	byNS := s.objects[e.t.Key][e.ns]
+	if byNS == nil {
+		byNS = map[string]*entry{}
+		s.objects[e.t.Key][e.ns] = byNS
+	}
+	byNS[e.name] = e
+	if e.owner != (objRef{}) {
+		if s.children[e.owner] == nil {
+			s.children[e.owner] = map[*entry]bool{}
+		}
+		s.children[e.owner][e] = true
+	}
+	for _, h := range e.hosts {
+		if isWildcard(h) {
+			s.wildcards[e] = true
+			continue
+		}
+		if s.hosts[h] == nil {
+			s.hosts[h] = map[*entry]bool{}
+		}
+		s.hosts[h][e] = true
+	}
+	if e.ns != "" {
+		if s.used[e.ns] == 0 {
+			s.nsGen++
+		}
+		s.used[e.ns]++
+	}
+	if e.t.Key == collect.Namespaces {
+		s.nsGen++
+	}
+}
+
+func (s *State) removeLocked(t collect.ResourceType, namespace, name string) bool {
+	if !t.Namespaced {
+		namespace = ""
+	}
+	e := s.objects[t.Key][namespace][name]
+	if e == nil {
+		return false
+	}
+	delete(s.objects[t.Key][namespace], name)
+	if len(s.objects[t.Key][namespace]) == 0 {
+		delete(s.objects[t.Key], namespace)
+	}
+	if c := s.children[e.owner]; c != nil {
+		delete(c, e)
+		if len(c) == 0 {
+			delete(s.children, e.owner)
+		}
+	}
+	for _, h := range e.hosts {
+		delete(s.wildcards, e)
+		if m := s.hosts[h]; m != nil {
+			delete(m, e)
+			if len(m) == 0 {
+				delete(s.hosts, h)
+			}
+		}
+	}
+	if e.ns != "" {
+		s.used[e.ns]--
+		if s.used[e.ns] == 0 {
+			delete(s.used, e.ns)
+			s.nsGen++
+		}
+	}
+	if t.Key == collect.Namespaces {
+		s.nsGen++
+	}
+	return true
+}
+
+// meshConfigLocked re-reads the root namespace and domain suffix from the
+// mesh config, and re-indexes hosts when the domain changed.
+func (s *State) meshConfigLocked() {
+	snap := collect.New(collect.Source{Type: "live"}, zeroTime)
+	for _, byNS := range s.objects[collect.ConfigMaps] {
+		if e := byNS["istio"]; e != nil {
+			snap.Resources[collect.ConfigMaps] = append(snap.Resources[collect.ConfigMaps], e.obj)
+		}
+	}
+	snap.Sort()
+	cfg, err := mesh.ConfigFromSnapshot(snap)
+	if err != nil {
+		// istiod refuses such a config as well; judge with the defaults
+		// until it is fixed (the change that broke it was judged whole).
+		cfg.RootNamespace, cfg.DomainSuffix = mesh.DefaultRootNamespace, mesh.DefaultDomainSuffix
+	}
+	s.root = cfg.RootNamespace
+	if cfg.DomainSuffix != s.domain {
+		s.domain = cfg.DomainSuffix
+		for _, key := range []string{collect.DestinationRules, collect.ServiceEntries} {
+			t, _ := collect.TypeByKey(key)
+			for _, byNS := range s.objects[key] {
+				for _, e := range byNS {
+					s.removeLocked(t, e.ns, e.name)
+					s.seq++
+					s.addLocked(newEntry(t, e.obj, s.seq, s.domain))
+				}
+			}
+		}
+	}
+}
+
+// Len is the number of objects held.
+func (s *State) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, byType := range s.objects {
+		for _, byNS := range byType {
+			n += len(byNS)
+		}
+	}
+	return n
+}
+
+// Counts returns the number of objects of each type.
+func (s *State) Counts() map[string]int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make(map[string]int, len(s.objects))
+	for key, byType := range s.objects {
+		for _, byNS := range byType {
+			out[key] += len(byNS)
+		}
+	}
+	return out
+}
+
+// Get returns the stored object of a type, namespace and name.
+func (s *State) Get(t collect.ResourceType, namespace, name string) (collect.Object, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	e := s.get(t.Key, namespace, name)
+	if e == nil {
+		return nil, false
+	}
+	return e.obj, true
+}
+
+func (s *State) get(key, namespace, name string) *entry {
+	return s.objects[key][namespace][name]
+}
+
+// Snapshot returns the whole state as a snapshot (sorted, as an audit's).
+func (s *State) Snapshot() *collect.Snapshot {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var all []*entry
+	for _, byType := range s.objects {
+		for _, byNS := range byType {
+			for _, e := range byNS {
+				all = append(all, e)
+			}
+		}
+	}
+	return s.snapshotLocked(all)
+}
+
+// snapshotLocked builds a snapshot of some entries with the state's
+// coverage.
+func (s *State) snapshotLocked(entries []*entry) *collect.Snapshot {
+	snap := collect.New(collect.Source{Type: "live"}, zeroTime)
+	for _, e := range entries {
+		snap.Resources[e.t.Key] = append(snap.Resources[e.t.Key], e.obj)
+	}
+	for _, t := range collect.Registry {
+		c := s.coverage[t.Key]
+		c.Count = len(snap.Resources[t.Key])
+		snap.Coverage = append(snap.Coverage, c)
+	}
+	snap.Sort()
+	return snap
+}
+
+// controllerOwner returns the controlling owner of an object, as the mesh
+// resolver groups pods into workloads.
+func controllerOwner(o collect.Object, ns string) (objRef, bool) {
+	for _, r := range collect.List(o, "metadata", "ownerReferences") {
+		ref, _ := r.(map[string]any)
+		if ref == nil || !collect.Bool(ref, "controller") {
+			continue
+		}
+		return objRef{ns, collect.Str(ref, "kind"), collect.Str(ref, "name")}, true
+	}
+	return objRef{}, false
+}
+
+// templatePaths are where controllers keep their pod template.
+var templatePaths = map[string][]string{
+	collect.Deployments:  {"spec", "template"},
+	collect.StatefulSets: {"spec", "template"},
+	collect.DaemonSets:   {"spec", "template"},
+	collect.ReplicaSets:  {"spec", "template"},
+	collect.Jobs:         {"spec", "template"},
+	collect.CronJobs:     {"spec", "jobTemplate", "spec", "template"},
+}
+
+// kindKeys maps the kinds that own pods to their type keys.
+var kindKeys = map[string]string{
+	"Deployment": collect.Deployments, "StatefulSet": collect.StatefulSets, "DaemonSet": collect.DaemonSets,
+	"ReplicaSet": collect.ReplicaSets, "Job": collect.Jobs, "CronJob": collect.CronJobs,
+}
+
+// isWorkload reports whether a type makes up workloads (pods and their
+// controllers).
+func isWorkload(key string) bool {
+	_, ok := templatePaths[key]
+	return ok || key == collect.Pods
+}
+
+func podLabels(t collect.ResourceType, o collect.Object, m collect.ObjectMeta) map[string]string {
+	if t.Key == collect.Pods {
+		return m.Labels
+	}
+	if path, ok := templatePaths[t.Key]; ok {
+		return collect.StringMap(o, append(append([]string{}, path...), "metadata", "labels")...)
+	}
+	return nil
+}
+
+// hostsOf returns the hosts of a DestinationRule or ServiceEntry, short
+// names resolved against ns as istiod does.
+func hostsOf(t collect.ResourceType, o collect.Object, ns, domain string) []string {
+	switch t.Key {
+	case collect.DestinationRules:
+		return []string{resolveHost(collect.Str(o, "spec", "host"), ns, domain)}
+	case collect.ServiceEntries:
+		// The mesh resolver reads ServiceEntry hosts with the default
+		// domain suffix.
+		var out []string
+		for _, h := range collect.List(o, "spec", "hosts") {
+			if hs, ok := h.(string); ok {
+				out = append(out, resolveHost(hs, ns, mesh.DefaultDomainSuffix))
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// resolveHost is the mesh resolver's short-name resolution: a name
+// without a dot is a Service of the namespace.
+func resolveHost(h, ns, domain string) string {
+	if h == "" || h == "*" || strings.Contains(h, ".") || strings.Contains(h, ":") {
+		return h
+	}
+	return h + "." + ns + ".svc." + domain
+}
+
+func isWildcard(h string) bool { return h == "*" || strings.HasPrefix(h, "*.") }
+
+// hostMatches reports whether pattern (exact, "*.suffix" or "*") matches
+// host.
+func hostMatches(pattern, host string) bool {
+	switch {
+	case pattern == "*":
+		return true
+	case strings.HasPrefix(pattern, "*."):
+		return strings.HasSuffix(host, pattern[1:])
+	}
+	return pattern == host
+}
+
+func subsetOf(sel, labels map[string]string) bool {
+	for k, v := range sel {
+		if lv, ok := labels[k]; !ok || lv != v {
+			return false
+		}
+	}
+	return true
+}
+
+var zeroTime time.Time
+
+// sortedKeys returns map keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
