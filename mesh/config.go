@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	meshv1alpha1 "istio.io/api/mesh/v1alpha1"
 	"sigs.k8s.io/yaml"
@@ -68,42 +67,14 @@ func ConfigFromSnapshot(s *collect.Snapshot) (Config, error) {
 	return parseConfig(m.Namespace+"/"+m.Name, collect.Str(chosen, "data", "mesh"))
 }
 
-// parsedConfigs remembers parsed mesh configs by source and text. Callers
-// that resolve many small snapshots of one cluster (the admission webhook
-// judges every change with the objects around it) would otherwise parse
-// the same config with Istio's types again each time. A Config is never
-// modified once parsed; the memo is bounded, being emptied when full.
-var parsedConfigs = struct {
-	sync.Mutex
-	m map[string]parsedConfig
-}{m: map[string]parsedConfig{}}
-
-type parsedConfig struct {
-	c   Config
-	err error
-}
-
-const maxParsedConfigs = 64
+// configs remembers parsed mesh configs by source and text.
+var configs = newMemo[Config](64)
 
 func parseConfig(source, text string) (Config, error) {
 	if text == "" {
 		return readConfig(source, text)
 	}
-	key := source + "\x00" + text
-	parsedConfigs.Lock()
-	p, ok := parsedConfigs.m[key]
-	parsedConfigs.Unlock()
-	if ok {
-		return p.c, p.err
-	}
-	c, err := readConfig(source, text)
-	parsedConfigs.Lock()
-	if len(parsedConfigs.m) >= maxParsedConfigs {
-		clear(parsedConfigs.m)
-	}
-	parsedConfigs.m[key] = parsedConfig{c, err}
-	parsedConfigs.Unlock()
-	return c, err
+	return configs.get(source+"\x00"+text, func(string) (Config, error) { return readConfig(source, text) })
 }
 
 func readConfig(source, text string) (Config, error) {

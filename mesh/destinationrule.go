@@ -79,6 +79,9 @@ func hostMatches(pattern, name string) bool {
 	return pattern == name
 }
 
+// destRuleSpecs remembers decoded specs by their JSON.
+var destRuleSpecs = newMemo[*networkingv1alpha3.DestinationRule](4096)
+
 func decodeDestRules(s *collect.Snapshot, cfg Config) ([]*destRule, error) {
 	var out []*destRule
 	for i, o := range s.Resources[collect.DestinationRules] {
@@ -87,7 +90,10 @@ func decodeDestRules(s *collect.Snapshot, cfg Config) ([]*destRule, error) {
 		if raw, ok := o["spec"]; ok {
 			js, err := json.Marshal(raw)
 			if err == nil {
-				err = json.Unmarshal(js, spec)
+				spec, err = destRuleSpecs.get(string(js), func(js string) (*networkingv1alpha3.DestinationRule, error) {
+					spec := &networkingv1alpha3.DestinationRule{}
+					return spec, json.Unmarshal([]byte(js), spec)
+				})
 			}
 			if err != nil {
 				return nil, fmt.Errorf("DestinationRule %s/%s: spec: %w", m.Namespace, m.Name, err)

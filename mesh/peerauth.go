@@ -65,11 +65,14 @@ func decodePeerAuths(s *collect.Snapshot, root string) ([]*peerAuth, error) {
 	var out []*peerAuth
 	for i, o := range s.Resources[collect.PeerAuthentications] {
 		m := collect.Meta(o)
-		var spec securityv1beta1.PeerAuthentication
+		spec := &securityv1beta1.PeerAuthentication{}
 		if raw, ok := o["spec"]; ok {
 			js, err := json.Marshal(raw)
 			if err == nil {
-				err = json.Unmarshal(js, &spec)
+				spec, err = peerAuthSpecs.get(string(js), func(js string) (*securityv1beta1.PeerAuthentication, error) {
+					var spec securityv1beta1.PeerAuthentication
+					return &spec, json.Unmarshal([]byte(js), &spec)
+				})
 			}
 			if err != nil {
 				return nil, fmt.Errorf("PeerAuthentication %s/%s: spec: %w", m.Namespace, m.Name, err)
@@ -97,6 +100,9 @@ func decodePeerAuths(s *collect.Snapshot, root string) ([]*peerAuth, error) {
 	}
 	return out, nil
 }
+
+// peerAuthSpecs remembers decoded specs by their JSON.
+var peerAuthSpecs = newMemo[*securityv1beta1.PeerAuthentication](4096)
 
 func modeName(m *securityv1beta1.PeerAuthentication_MutualTLS) string {
 	if m == nil {

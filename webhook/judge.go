@@ -39,9 +39,38 @@ type Judge struct {
 	now     func() time.Time
 
 	scopeMu  sync.Mutex
-	scope    evaluate.Scope
+	scope    scope
 	scopeGen uint64
 	scopeOK  bool
+}
+
+// scope is a personal-data scope with its namespaces as a set.
+type scope struct {
+	evaluate.Scope
+	in map[string]bool
+}
+
+func newScope(s evaluate.Scope) scope {
+	in := make(map[string]bool, len(s.Namespaces))
+	for _, ns := range s.Namespaces {
+		in[ns] = true
+	}
+	return scope{s, in}
+}
+
+// within narrows a scope to some namespaces: a neighbourhood's policies
+// look up the namespaces of its own objects only, and listing the
+// cluster's thousands would cost every judgement their conversion.
+func (sc scope) within(namespaces map[string]bool) evaluate.Scope {
+	out := sc.Scope
+	out.Namespaces = []string{}
+	for ns := range namespaces {
+		if sc.in[ns] {
+			out.Namespaces = append(out.Namespaces, ns)
+		}
+	}
+	sort.Strings(out.Namespaces)
+	return out
 }
 
 // Introduced is a finding a change introduces, with its control.
@@ -96,12 +125,29 @@ func (j *Judge) Controls(t collect.ResourceType) []string { return j.subsets[t.K
 // Judge evaluates a change: old is nil for a create, new is nil for a
 // delete. Both are sanitized objects of type t.
 func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
+	v, truncated, err := j.judge(ctx, t, old, new, false)
+	if err != nil || len(truncated) == 0 {
+		return v, err
+	}
+	for _, f := range v.Findings {
+		if truncated[objRef{f.Resource.Namespace, f.Resource.Kind, f.Resource.Name}] {
+			v, _, err = j.judge(ctx, t, old, new, true)
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// judge evaluates a change against its neighbourhood, or against the whole
+// state when forced or when the change needs it; it returns the rules and
+// entries whose relations were not followed.
+func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new collect.Object, force bool) (Verdict, map[objRef]bool, error) {
 	obj := new
 	if obj == nil {
 		obj = old
 	}
 	if obj == nil {
-		return Verdict{}, fmt.Errorf("no object to judge")
+		return Verdict{}, nil, fmt.Errorf("no object to judge")
 	}
 	m := collect.Meta(obj)
 	c := change{t: t, ns: m.Namespace, name: m.Name, old: old, new: new}
@@ -111,7 +157,7 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 	sub := j.subsets[t.Key]
 	v := Verdict{Controls: sub.IDs()}
 	if len(v.Controls) == 0 {
-		return v, nil
+		return v, nil, nil
 	}
 	// Every judgement of one minute sees the same time, so cached results
 	// and fresh ones agree on time-dependent findings.
@@ -121,7 +167,12 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 	s.mu.RLock()
 	scopeBefore, scopeGen := j.scopeLocked()
 	scopeAfter := scopeBefore
-	entries, global := s.neighbourhood(c)
+	var entries []*entry
+	var truncated map[objRef]bool
+	global := force
+	if !global {
+		entries, truncated, global = s.neighbourhood(c)
+	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
 		// The change may move the personal-data scope: a Namespace's
 		// labels, or the first object of a namespace without a Namespace
@@ -144,6 +195,20 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 	}
 	beforeSnap := s.snapshotWith(entries, old, t)
 	afterSnap := s.snapshotWith(entries, new, t)
+	evalBefore, evalAfter := scopeBefore.Scope, scopeAfter.Scope
+	if !global {
+		namespaces := map[string]bool{c.ns: true}
+		if c.t.Key == collect.Namespaces {
+			namespaces[c.name] = true
+		}
+		for _, e := range entries {
+			namespaces[e.ns] = true
+			if e.t.Key == collect.Namespaces {
+				namespaces[e.name] = true
+			}
+		}
+		evalBefore, evalAfter = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
+	}
 	key := beforeKey(t.Key, entries, old, scopeGen, now, global, s.gen)
 	s.mu.RUnlock()
 
@@ -156,19 +221,22 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 	}
 	var err error
 	if before == nil {
-		if before, err = sub.Evaluate(ctx, beforeSnap, now, scopeBefore); err != nil {
-			return v, err
+		if before, err = sub.Evaluate(ctx, beforeSnap, now, evalBefore); err != nil {
+			return v, nil, err
 		}
 		if key != "" {
 			j.before.Add(key, before, 10*time.Minute)
 		}
 	}
-	after, err := sub.Evaluate(ctx, afterSnap, now, scopeAfter)
+	after, err := sub.Evaluate(ctx, afterSnap, now, evalAfter)
 	if err != nil {
-		return v, err
+		return v, nil, err
 	}
 	v.Findings = introduced(before, after)
-	return v, nil
+	if global {
+		truncated = nil
+	}
+	return v, truncated, nil
 }
 
 // snapshotWith builds a snapshot of entries plus one more object.
@@ -250,12 +318,12 @@ func findingKey(control string, f evaluate.Finding) string {
 // scopeLocked returns the personal-data scope of the whole state, computed
 // again only when Namespaces or the set of used namespaces changed. The
 // caller holds j.state.mu for reading.
-func (j *Judge) scopeLocked() (evaluate.Scope, uint64) {
+func (j *Judge) scopeLocked() (scope, uint64) {
 	s := j.state
 	j.scopeMu.Lock()
 	defer j.scopeMu.Unlock()
 	if !j.scopeOK || j.scopeGen != s.nsGen {
-		j.scope = scopeOf(s.objects[collect.Namespaces][""], s.used, j.profile, s.root)
+		j.scope = newScope(scopeOf(s.objects[collect.Namespaces][""], s.used, j.profile, s.root))
 		j.scopeGen, j.scopeOK = s.nsGen, true
 	}
 	return j.scope, j.scopeGen
@@ -263,7 +331,7 @@ func (j *Judge) scopeLocked() (evaluate.Scope, uint64) {
 
 // scopeWith is the scope with a change applied. The caller holds
 // j.state.mu for reading.
-func (j *Judge) scopeWith(c change) evaluate.Scope {
+func (j *Judge) scopeWith(c change) scope {
 	s := j.state
 	nss := s.objects[collect.Namespaces][""]
 	used := s.used
@@ -273,7 +341,7 @@ func (j *Judge) scopeWith(c change) evaluate.Scope {
 		used = maps.Clone(used)
 		used[c.ns]++
 	}
-	return scopeOf(nss, used, j.profile, s.root)
+	return newScope(scopeOf(nss, used, j.profile, s.root))
 }
 
 // withNamespace returns the Namespaces with one replaced (removed when o
@@ -316,7 +384,7 @@ func scopeOf(nss map[string]*entry, used map[string]int, p *profile.Profile, roo
 
 // sameScopeElsewhere reports whether two scopes agree on every namespace
 // but the changed one (whose own objects are in the neighbourhood).
-func sameScopeElsewhere(a, b evaluate.Scope, c change) bool {
+func sameScopeElsewhere(a, b scope, c change) bool {
 	home := c.ns
 	if c.t.Key == collect.Namespaces {
 		home = c.name
@@ -324,7 +392,7 @@ func sameScopeElsewhere(a, b evaluate.Scope, c change) bool {
 	if a.Default != b.Default {
 		return false
 	}
-	in := func(sc evaluate.Scope) map[string]bool {
+	in := func(sc scope) map[string]bool {
 		m := make(map[string]bool, len(sc.Namespaces))
 		for _, ns := range sc.Namespaces {
 			if ns != home {

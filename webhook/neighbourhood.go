@@ -32,6 +32,13 @@ import (
 //     Sidecars, DestinationRules, ...) and a Namespace: the whole
 //     namespace.
 //
+// Host patterns of rules and entries other than the changed object are not
+// followed: "*.local" in the root namespace matches every Service, and
+// would make every neighbourhood the whole cluster. Such a rule's facts
+// are then computed from part of what it matches, the same way with and
+// without the change; should a finding on it still come out new, the
+// change is judged again against the whole cluster.
+//
 // Changes whose effect is cluster-wide are judged against the whole
 // cluster: the mesh config, a mesh-wide PeerAuthentication, a host pattern
 // every Service may match, cluster-scoped infrastructure, and a Namespace
@@ -49,6 +56,9 @@ type hood struct {
 	hostsDone  map[string]bool
 	// exclude is the changed object, which the neighbourhood never holds.
 	exclude objRef
+	// truncated are rules and entries whose host patterns were not
+	// followed (see close).
+	truncated map[objRef]bool
 }
 
 // change is what a request asks to store: the object's type, namespace
@@ -74,12 +84,12 @@ func (c change) versions() []collect.Object {
 
 // neighbourhood returns the entries a change is judged against, or global
 // when only the whole cluster will do. The caller holds s.mu for reading.
-func (s *State) neighbourhood(c change) (entries []*entry, global bool) {
+func (s *State) neighbourhood(c change) (entries []*entry, truncated map[objRef]bool, global bool) {
 	if s.globalChange(c) {
-		return nil, true
+		return nil, nil, true
 	}
 	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{},
-		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref()}
+		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{}}
 	home := c.ns
 	if c.t.Key == collect.Namespaces {
 		home = c.name
@@ -117,7 +127,7 @@ func (s *State) neighbourhood(c change) (entries []*entry, global bool) {
 		}
 	}
 	h.close()
-	return h.list, false
+	return h.list, h.truncated, false
 }
 
 // globalChange reports whether a change can alter findings anywhere in
@@ -360,7 +370,18 @@ func (h *hood) close() {
 				h.hosts([]string{e.name + "." + e.ns + ".svc." + h.s.domain})
 			}
 		case collect.DestinationRules, collect.ServiceEntries:
-			h.hosts(e.hosts)
+			var exact []string
+			for _, host := range e.hosts {
+				if isWildcard(host) {
+					// A pattern may match Services all over the cluster;
+					// its facts (how many Services, whether any is in the
+					// mesh) are then only partly known here.
+					h.truncated[objRef{e.ns, e.t.Kind, e.name}] = true
+				} else {
+					exact = append(exact, host)
+				}
+			}
+			h.hosts(exact)
 		}
 		if e.ns != "" {
 			h.add(h.s.get(collect.Namespaces, "", e.ns))
