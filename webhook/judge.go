@@ -3,7 +3,6 @@ package webhook
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"maps"
@@ -286,33 +285,38 @@ func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen ui
 		strconv.Itoa(len(seqs)) + "|" + string(h.Sum(nil))
 }
 
-// introduced returns the findings of after that before does not have:
-// the same control, resource, field and value.
+// introduced returns the findings of after that make some resource's
+// standing under some control worse than before: a finding on a resource
+// that had none of that control, or one more severe than any it had. A
+// finding that only describes an existing problem anew — the first pod of
+// a workload shows the missing sidecar in its containers, where its
+// template showed it in a label — is not introduced by the change; nor is
+// a second problem of a severity the resource already had under the
+// control.
 func introduced(before, after []evaluate.Result) []Introduced {
-	seen := map[string]bool{}
+	standing := map[string]int{}
 	for _, r := range before {
 		for _, f := range r.Findings {
-			seen[findingKey(r.Control.ID, f)] = true
+			k := standingKey(r.Control.ID, f)
+			if rank, ok := standing[k]; !ok || evaluate.SeverityRank(f.Severity) > rank {
+				standing[k] = evaluate.SeverityRank(f.Severity)
+			}
 		}
 	}
 	var out []Introduced
 	for _, r := range after {
 		for _, f := range r.Findings {
-			if !seen[findingKey(r.Control.ID, f)] {
-				out = append(out, Introduced{Control: r.Control, Finding: f})
+			if rank, ok := standing[standingKey(r.Control.ID, f)]; ok && evaluate.SeverityRank(f.Severity) <= rank {
+				continue
 			}
+			out = append(out, Introduced{Control: r.Control, Finding: f})
 		}
 	}
 	return out
 }
 
-func findingKey(control string, f evaluate.Finding) string {
-	v, err := json.Marshal(f.Value)
-	if err != nil {
-		v = []byte(fmt.Sprint(f.Value))
-	}
-	return control + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name + "\x00" +
-		f.Field + "\x00" + string(v)
+func standingKey(control string, f evaluate.Finding) string {
+	return control + "\x00" + f.Resource.Kind + "\x00" + f.Resource.Namespace + "\x00" + f.Resource.Name
 }
 
 // scopeLocked returns the personal-data scope of the whole state, computed
