@@ -1,8 +1,10 @@
 package webhook
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -84,5 +86,20 @@ func (m *Metrics) judgement(v Verdict) {
 func (m *Metrics) setObjects(counts map[string]int) {
 	for key, n := range counts {
 		m.objects.WithLabelValues(key).Set(float64(n))
+	}
+}
+
+// CountObjects records the state's object counts every interval until ctx
+// ends.
+func CountObjects(ctx context.Context, s *State, m *Metrics, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		m.setObjects(s.Counts())
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }

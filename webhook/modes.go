@@ -51,33 +51,41 @@ func (p Policy) For(id string) Mode {
 	return p.Default
 }
 
-// ParseControlModes reads per-control modes written as ID=mode (MESH-05=warn),
-// checking the ids against the known controls.
-func ParseControlModes(specs []string, known []string) (map[string]Mode, error) {
-	ids := map[string]bool{}
-	for _, id := range known {
-		ids[id] = true
-	}
+// ParseControlModes reads per-control modes written as ID=mode
+// (MESH-05=warn).
+func ParseControlModes(specs []string) (map[string]Mode, error) {
 	out := map[string]Mode{}
 	for _, s := range specs {
 		id, mode, ok := strings.Cut(s, "=")
 		id = strings.TrimSpace(id)
 		if !ok || id == "" {
-			return nil, fmt.Errorf("control mode %q: want CONTROL=MODE, such as MESH-05=warn", s)
+			return nil, fmt.Errorf("%q: want CONTROL=MODE, such as MESH-05=warn", s)
 		}
 		m, err := ParseMode(strings.TrimSpace(mode))
 		if err != nil {
-			return nil, fmt.Errorf("control mode %q: %w", s, err)
-		}
-		if !ids[id] {
-			sorted := append([]string{}, known...)
-			sort.Strings(sorted)
-			return nil, fmt.Errorf("control mode %q: no control %s (have %s)", s, id, strings.Join(sorted, ", "))
+			return nil, fmt.Errorf("%q: %w", s, err)
 		}
 		if prev, dup := out[id]; dup && prev != m {
-			return nil, fmt.Errorf("control mode %q: %s is already %s", s, id, prev)
+			return nil, fmt.Errorf("%q: %s is already %s", s, id, prev)
 		}
 		out[id] = m
 	}
 	return out, nil
+}
+
+// Check reports a per-control mode for a control that is not loaded: a
+// typo would otherwise leave the control in the default mode unnoticed.
+func (p Policy) Check(known []string) error {
+	ids := map[string]bool{}
+	for _, id := range known {
+		ids[id] = true
+	}
+	for _, id := range sortedKeys(p.Controls) {
+		if !ids[id] {
+			sorted := append([]string{}, known...)
+			sort.Strings(sorted)
+			return fmt.Errorf("no control %s is loaded (have %s)", id, strings.Join(sorted, ", "))
+		}
+	}
+	return nil
 }
