@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -90,6 +91,14 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest)
 		}
 	}
 	v, err := h.judge.Judge(ctx, t, old, obj)
+	var invalid *invalidObject
+	if errors.As(err, &invalid) {
+		return outcome{decision: decisionInvalid, reason: err.Error(), verdict: v, resp: &admissionv1.AdmissionResponse{
+			Allowed: false,
+			Result: &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusBadRequest, Reason: metav1.StatusReasonBadRequest,
+				Message: "tilsyn cannot read this object as Istio and Kubernetes would: " + err.Error()},
+		}}, nil
+	}
 	if err != nil {
 		return outcome{decision: decisionError, reason: err.Error()}, err
 	}

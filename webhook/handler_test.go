@@ -16,7 +16,7 @@ import (
 )
 
 // testHandler serves reviews against the nordic-fintech sample cluster.
-func testHandler(t *testing.T, policy Policy) (*Handler, *bytes.Buffer) {
+func testHandler(t testing.TB, policy Policy) (*Handler, *bytes.Buffer) {
 	t.Helper()
 	e, p := testEngine(t)
 	j := newTestJudge(t, e, p, loadExample(t, "nordic-fintech"))

@@ -229,6 +229,11 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	}
 	after, err := sub.Evaluate(ctx, afterSnap, now, evalAfter)
 	if err != nil {
+		if ctx.Err() == nil {
+			// The cluster without the change evaluates; with it, not: the
+			// object itself cannot be read as istiod would read it.
+			err = &invalidObject{err}
+		}
 		return v, nil, err
 	}
 	v.Findings = introduced(before, after)
@@ -237,6 +242,13 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	}
 	return v, truncated, nil
 }
+
+// invalidObject is a changed object the evaluation cannot read (a spec
+// Istio's own types reject, for instance).
+type invalidObject struct{ err error }
+
+func (e *invalidObject) Error() string { return e.err.Error() }
+func (e *invalidObject) Unwrap() error { return e.err }
 
 // snapshotWith builds a snapshot of entries plus one more object.
 func (s *State) snapshotWith(entries []*entry, o collect.Object, t collect.ResourceType) *collect.Snapshot {
