@@ -2,9 +2,12 @@ package evaluate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/mesh"
@@ -73,4 +76,23 @@ func (u *Subset) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 		}
 	}
 	return out, nil
+}
+
+// Input returns, as JSON, the input the subset's policies see for s: for
+// comparing with other Rego evaluators (make bench-webhook gives it to
+// OPA's own server).
+func (u *Subset) Input(s *collect.Snapshot, now time.Time, scope Scope) ([]byte, error) {
+	m, err := mesh.Resolve(s)
+	if err != nil {
+		return nil, err
+	}
+	input, err := buildInput(s, m, scope, now, u.e.uses)
+	if err != nil {
+		return nil, err
+	}
+	v, err := ast.JSON(input)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }

@@ -137,16 +137,28 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 	return v, nil
 }
 
-// judge evaluates a change against its neighbourhood, or against the whole
-// state when forced or when the change needs it; it returns the rules and
-// entries whose relations were not followed.
-func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new collect.Object, force bool) (Verdict, map[objRef]bool, error) {
+// plan is what one judgement evaluates.
+type plan struct {
+	sub                   *evaluate.Subset
+	now                   time.Time
+	before, after         *collect.Snapshot
+	scopeBefore, scopeAft evaluate.Scope
+	key                   string // of the result without the change; "" not cached
+	global                bool
+	objects               int
+	truncated             map[objRef]bool
+}
+
+// plan finds what to evaluate for a change: its neighbourhood, or the
+// whole state when forced or when the change needs it. It returns nil
+// when no control reads the changed type.
+func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool) (*plan, error) {
 	obj := new
 	if obj == nil {
 		obj = old
 	}
 	if obj == nil {
-		return Verdict{}, nil, fmt.Errorf("no object to judge")
+		return nil, fmt.Errorf("no object to judge")
 	}
 	m := collect.Meta(obj)
 	c := change{t: t, ns: m.Namespace, name: m.Name, old: old, new: new}
@@ -154,23 +166,21 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		c.ns = ""
 	}
 	sub := j.subsets[t.Key]
-	v := Verdict{Controls: sub.IDs()}
-	if len(v.Controls) == 0 {
-		return v, nil, nil
+	if len(sub.IDs()) == 0 {
+		return nil, nil
 	}
 	// Every judgement of one minute sees the same time, so cached results
 	// and fresh ones agree on time-dependent findings.
-	now := j.now().UTC().Truncate(time.Minute)
+	p := &plan{sub: sub, now: j.now().UTC().Truncate(time.Minute), global: force}
 
 	s := j.state
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	scopeBefore, scopeGen := j.scopeLocked()
 	scopeAfter := scopeBefore
 	var entries []*entry
-	var truncated map[objRef]bool
-	global := force
-	if !global {
-		entries, truncated, global = s.neighbourhood(c)
+	if !p.global {
+		entries, p.truncated, p.global = s.neighbourhood(c)
 	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
 		// The change may move the personal-data scope: a Namespace's
@@ -178,9 +188,10 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		// object. If it moves for other namespaces, their findings change
 		// too.
 		scopeAfter = j.scopeWith(c)
-		global = global || !sameScopeElsewhere(scopeBefore, scopeAfter, c)
+		p.global = p.global || !sameScopeElsewhere(scopeBefore, scopeAfter, c)
 	}
-	if global {
+	if p.global {
+		p.truncated = nil
 		entries = entries[:0]
 		for _, byNS := range s.objects {
 			for _, byName := range byNS {
@@ -192,10 +203,10 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 			}
 		}
 	}
-	beforeSnap := s.snapshotWith(entries, old, t)
-	afterSnap := s.snapshotWith(entries, new, t)
-	evalBefore, evalAfter := scopeBefore.Scope, scopeAfter.Scope
-	if !global {
+	p.before = s.snapshotWith(entries, old, t)
+	p.after = s.snapshotWith(entries, new, t)
+	p.scopeBefore, p.scopeAft = scopeBefore.Scope, scopeAfter.Scope
+	if !p.global {
 		namespaces := map[string]bool{c.ns: true}
 		if c.t.Key == collect.Namespaces {
 			namespaces[c.name] = true
@@ -206,28 +217,36 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 				namespaces[e.name] = true
 			}
 		}
-		evalBefore, evalAfter = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
+		p.scopeBefore, p.scopeAft = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
 	}
-	key := beforeKey(t.Key, entries, old, scopeGen, now, global, s.gen)
-	s.mu.RUnlock()
+	p.key = beforeKey(t.Key, entries, old, scopeGen, p.now, p.global, s.gen)
+	p.objects = len(entries) + 1
+	return p, nil
+}
 
-	v.Global, v.Objects = global, len(entries)+1
+// judge evaluates a change as planned; it returns the rules and entries
+// whose relations were not followed.
+func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new collect.Object, force bool) (Verdict, map[objRef]bool, error) {
+	p, err := j.plan(t, old, new, force)
+	if err != nil || p == nil {
+		return Verdict{}, nil, err
+	}
+	v := Verdict{Controls: p.sub.IDs(), Global: p.global, Objects: p.objects}
 	var before []evaluate.Result
-	if key != "" {
-		if r, ok := j.before.Get(key); ok {
+	if p.key != "" {
+		if r, ok := j.before.Get(p.key); ok {
 			before, v.Cached = r.([]evaluate.Result), true
 		}
 	}
-	var err error
 	if before == nil {
-		if before, err = sub.Evaluate(ctx, beforeSnap, now, evalBefore); err != nil {
+		if before, err = p.sub.Evaluate(ctx, p.before, p.now, p.scopeBefore); err != nil {
 			return v, nil, err
 		}
-		if key != "" {
-			j.before.Add(key, before, 10*time.Minute)
+		if p.key != "" {
+			j.before.Add(p.key, before, 10*time.Minute)
 		}
 	}
-	after, err := sub.Evaluate(ctx, afterSnap, now, evalAfter)
+	after, err := p.sub.Evaluate(ctx, p.after, p.now, p.scopeAft)
 	if err != nil {
 		if ctx.Err() == nil {
 			// The cluster without the change evaluates; with it, not: the
@@ -237,10 +256,20 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		return v, nil, err
 	}
 	v.Findings = introduced(before, after)
-	if global {
-		truncated = nil
+	return v, p.truncated, nil
+}
+
+// Input returns, as JSON, the input the policies see for the cluster with
+// a change applied (its neighbourhood, as the judge evaluates it) and the
+// controls that read it: what another Rego evaluator needs to answer the
+// same question (make bench-webhook gives it to OPA's own server).
+func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, []string, error) {
+	p, err := j.plan(t, old, new, false)
+	if err != nil || p == nil {
+		return nil, nil, err
 	}
-	return v, truncated, nil
+	in, err := p.sub.Input(p.after, p.now, p.scopeAft)
+	return in, p.sub.IDs(), err
 }
 
 // invalidObject is a changed object the evaluation cannot read (a spec

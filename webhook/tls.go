@@ -27,10 +27,10 @@ type Certificate struct {
 }
 
 type loadedCert struct {
-	cert      *tls.Certificate
-	certPEM   []byte
-	keyPEM    []byte
-	notAfter  time.Time
+	cert     *tls.Certificate
+	certPEM  []byte
+	keyPEM   []byte
+	notAfter time.Time
 }
 
 // LoadCertificate reads a certificate and key (PEM) once; Watch keeps them

@@ -44,6 +44,8 @@ type webhookConfig struct {
 	Kubeconfig      string
 	Context         string
 	InCluster       bool
+	// Snapshot judges against a saved snapshot instead of a live cluster.
+	Snapshot string
 }
 
 // Defaults of `tilsyn webhook`.
@@ -100,6 +102,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster (default $KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&c.Context, "context", "", "kubeconfig context to use (default the current context)")
 	fs.BoolVar(&c.InCluster, "in-cluster", false, "use the pod's ServiceAccount (chosen by itself in a pod without a kubeconfig)")
+	fs.StringVar(&c.Snapshot, "snapshot", "", "judge against a snapshot saved by 'tilsyn collect' instead of a live cluster (trying policies, benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -136,6 +139,8 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 		return c, usagef("--shutdown-delay and --shutdown-timeout: want positive durations")
 	case c.InCluster && (c.Kubeconfig != "" || c.Context != ""):
 		return c, usagef("--in-cluster uses the pod's ServiceAccount; do not combine it with --kubeconfig or --context")
+	case c.Snapshot != "" && (c.InCluster || c.Kubeconfig != "" || c.Context != ""):
+		return c, usagef("--snapshot judges against a saved snapshot; it does not go with --in-cluster, --kubeconfig or --context")
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return c, usagef("--log-level %q: want debug, info, warn or error", logLevel)
@@ -169,25 +174,15 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	conn, err := collect.Connect(collect.ConnectOptions{Kubeconfig: c.Kubeconfig, Context: c.Context, InCluster: c.InCluster,
-		ServiceAccountDir: serviceAccountDir, UserAgent: "tilsyn-webhook/" + version.Version})
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	state, ready, source, err := webhookState(ctx, &c, log)
 	if err != nil {
 		return err
-	}
-	if len(c.ExemptUsers) == 0 {
-		c.ExemptUsers = []string{selfUser(conn)}
 	}
 	l, err := net.Listen("tcp", c.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	state := webhook.NewState()
-	informers, err := webhook.StartInformers(ctx, conn.Config, state, log)
-	if err != nil {
-		l.Close()
-		return err
 	}
 	judge, err := webhook.NewJudge(engine, prof, state)
 	if err != nil {
@@ -202,17 +197,46 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 		MaxConcurrent: c.MaxConcurrent,
 		Log:           log,
 		Metrics:       metrics,
-		Ready:         informers.Ready,
+		Ready:         ready,
 	})
 	go cert.Watch(ctx, c.CertReload)
 	go webhook.CountObjects(ctx, state, metrics, 30*time.Second)
-	log.Info("serving admission reviews", "listen", l.Addr().String(), "cluster", conn.Config.Host, "mode", c.Mode,
+	log.Info("serving admission reviews", "listen", l.Addr().String(), "cluster", source, "mode", c.Mode,
 		"controlModes", c.ControlModes, "exemptNamespaces", c.ExemptNS, "exemptSelector", c.ExemptSelector.String(),
 		"exemptUsers", c.ExemptUsers, "controls", len(ids), "policyDigest", engine.PolicyDigest(), "version", version.Version)
 	return webhook.Serve(ctx, l, webhook.ServerOptions{
-		Certificate: cert, Handler: handler, Metrics: metrics, Ready: informers.Ready,
+		Certificate: cert, Handler: handler, Metrics: metrics, Ready: ready,
 		ShutdownDelay: c.ShutdownDelay, ShutdownTimeout: c.ShutdownTimeout, Log: log,
 	})
+}
+
+// webhookState is the cluster state to judge against: a saved snapshot,
+// or a live cluster kept current by informers (ready once they synced).
+func webhookState(ctx context.Context, c *webhookConfig, log *slog.Logger) (*webhook.State, func() bool, string, error) {
+	if c.Snapshot != "" {
+		snap, err := collect.ReadSnapshot(c.Snapshot)
+		if err != nil {
+			return nil, nil, "", err
+		}
+		if len(c.ExemptUsers) == 0 {
+			c.ExemptUsers = []string{defaultWebhookUser}
+		}
+		return webhook.FromSnapshot(snap), func() bool { return true }, "snapshot " + c.Snapshot, nil
+	}
+	conn, err := collect.Connect(collect.ConnectOptions{Kubeconfig: c.Kubeconfig, Context: c.Context, InCluster: c.InCluster,
+		ServiceAccountDir: serviceAccountDir, UserAgent: "tilsyn-webhook/" + version.Version})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if len(c.ExemptUsers) == 0 {
+		c.ExemptUsers = []string{selfUser(conn)}
+	}
+	state := webhook.NewState()
+	informers, err := webhook.StartInformers(ctx, conn.Config, state, log)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return state, informers.Ready, conn.Config.Host, nil
 }
 
 // selfUser is the user name the API server knows this process by, read
