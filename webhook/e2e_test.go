@@ -202,7 +202,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	e, p := testEngine(t)
-	judge, err := NewJudge(e, p, state)
+	judge, err := NewJudge(e, p, state, JudgeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

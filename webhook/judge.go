@@ -93,15 +93,27 @@ type Verdict struct {
 	Cached bool
 }
 
-// beforeCacheSize bounds the cached results without a change: one per
+// DefaultCacheSize bounds the cached results without a change: one per
 // neighbourhood and control set recently judged.
-const beforeCacheSize = 16384
+const DefaultCacheSize = 16384
+
+// JudgeOptions tune a Judge.
+type JudgeOptions struct {
+	// CacheSize is how many results without a change are kept; 0 means
+	// DefaultCacheSize, a negative number none.
+	CacheSize int
+}
 
 // NewJudge returns a judge over a state. p is the engine's profile (the
 // personal-data scope is decided with it over the whole state).
-func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State) (*Judge, error) {
-	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{},
-		before: cache.NewLRUExpireCache(beforeCacheSize), now: time.Now}
+func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State, opts JudgeOptions) (*Judge, error) {
+	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{}, now: time.Now}
+	switch {
+	case opts.CacheSize == 0:
+		j.before = cache.NewLRUExpireCache(DefaultCacheSize)
+	case opts.CacheSize > 0:
+		j.before = cache.NewLRUExpireCache(opts.CacheSize)
+	}
 	for _, t := range collect.Registry {
 		var ids []string
 		for _, c := range e.Controls() {
@@ -233,6 +245,9 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	}
 	v := Verdict{Controls: p.sub.IDs(), Global: p.global, Objects: p.objects}
 	var before []evaluate.Result
+	if j.before == nil {
+		p.key = ""
+	}
 	if p.key != "" {
 		if r, ok := j.before.Get(p.key); ok {
 			before, v.Cached = r.([]evaluate.Result), true

@@ -46,6 +46,8 @@ type webhookConfig struct {
 	InCluster       bool
 	// Snapshot judges against a saved snapshot instead of a live cluster.
 	Snapshot string
+	// CacheSize bounds the cached results without a change (0: none).
+	CacheSize int
 }
 
 // Defaults of `tilsyn webhook`.
@@ -102,6 +104,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster (default $KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&c.Context, "context", "", "kubeconfig context to use (default the current context)")
 	fs.BoolVar(&c.InCluster, "in-cluster", false, "use the pod's ServiceAccount (chosen by itself in a pod without a kubeconfig)")
+	fs.IntVar(&c.CacheSize, "cache-size", webhook.DefaultCacheSize, "results of neighbourhoods without the change kept for reuse (0: none)")
 	fs.StringVar(&c.Snapshot, "snapshot", "", "judge against a snapshot saved by 'tilsyn collect' instead of a live cluster (trying policies, benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
@@ -133,6 +136,8 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 		return c, usagef("--request-timeout %v: want a positive duration", c.RequestTimeout)
 	case c.CertReload <= 0:
 		return c, usagef("--tls-reload-interval %v: want a positive duration", c.CertReload)
+	case c.CacheSize < 0:
+		return c, usagef("--cache-size %d: want 0 or more", c.CacheSize)
 	case c.MaxConcurrent < 0:
 		return c, usagef("--max-concurrent %d: want a positive number", c.MaxConcurrent)
 	case c.ShutdownDelay < 0 || c.ShutdownTimeout <= 0:
@@ -184,7 +189,11 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Listen, err)
 	}
-	judge, err := webhook.NewJudge(engine, prof, state)
+	cacheSize := c.CacheSize
+	if cacheSize == 0 {
+		cacheSize = -1
+	}
+	judge, err := webhook.NewJudge(engine, prof, state, webhook.JudgeOptions{CacheSize: cacheSize})
 	if err != nil {
 		l.Close()
 		return err
