@@ -23,15 +23,21 @@ build: ## build bin/tilsyn
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tilsyn
 
 demo: build ## audit the bundled sample cluster; evidence in out/
-	@$(BIN) audit -f testdata/examples/nordic-fintech --out out --force; rc=$$?; \
+	@$(BIN) audit -f testdata/examples/nordic-fintech --profile testdata/profiles/nordic-fintech.yaml \
+		--waivers testdata/waivers/nordic-fintech.yaml --out out --force; rc=$$?; \
 	if [ $$rc -eq 2 ]; then exit 2; fi; \
 	echo "(tilsyn exited $$rc: the nordic-fintech sample is non-compliant on purpose)"
 
-pdf-preview: build pdftools ## render the demo PDF's first pages to PNG in out/preview/
-	@$(BIN) audit -f testdata/examples/nordic-fintech --out out --force --format json,pdf -q; rc=$$?; \
+pdf-preview: build pdftools ## render the demo PDF's first pages and its evidence tables to PNG in out/preview/
+	@$(BIN) audit -f testdata/examples/nordic-fintech --profile testdata/profiles/nordic-fintech.yaml \
+		--waivers testdata/waivers/nordic-fintech.yaml --out out --force --format json,pdf -q; rc=$$?; \
 	if [ $$rc -eq 2 ]; then exit 2; fi
 	@rm -rf out/preview && mkdir -p out/preview
 	pdftoppm -r 80 -png -f 1 -l 8 out/tilsyn-report.pdf out/preview/page
+	@ev=$$(pdftotext -layout out/tilsyn-report.pdf - | awk -v RS='\f' '/\n4 +Evidence tables *\n/ {print NR; exit}'); \
+	test -n "$$ev" || { echo "pdf-preview: no evidence tables section in out/tilsyn-report.pdf"; exit 1; }; \
+	echo "pdftoppm -r 80 -png -f $$ev out/tilsyn-report.pdf out/preview/page"; \
+	pdftoppm -r 80 -png -f $$ev out/tilsyn-report.pdf out/preview/page
 	@ls out/preview/*.png
 
 pdftools: ## install pdftotext and pdftoppm (poppler-utils) when missing

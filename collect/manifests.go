@@ -109,7 +109,7 @@ func FromManifests(opts ManifestOptions) (*Snapshot, error) {
 	}
 	b := newBuilder(ns)
 	for i, r := range results {
-		d := docs[i]
+		d := &docs[i]
 		if r.err != nil {
 			return nil, &ManifestError{File: d.file, Document: d.index, Line: d.line, Err: r.err}
 		}
@@ -465,7 +465,7 @@ type builder struct {
 	lists     map[string][]Object
 	other     []Object
 	unknown   map[[2]string]int
-	seen      map[string]string // identity -> "file document N"
+	seen      map[string]*document // identity -> where it was first defined
 	total     int
 }
 
@@ -474,11 +474,11 @@ func newBuilder(defaultNS string) *builder {
 		defaultNS: defaultNS,
 		lists:     map[string][]Object{},
 		unknown:   map[[2]string]int{},
-		seen:      map[string]string{},
+		seen:      map[string]*document{},
 	}
 }
 
-func (b *builder) add(o Object, d document) error {
+func (b *builder) add(o Object, d *document) error {
 	apiVersion, kind := Str(o, "apiVersion"), Str(o, "kind")
 	md, _ := o["metadata"].(map[string]any)
 	if name, ok := md["name"]; ok && name != nil {
@@ -505,11 +505,10 @@ func (b *builder) add(o Object, d document) error {
 		delete(md, "namespace")
 	}
 	id := apiGroup(apiVersion) + "/" + kind + "/" + Str(md, "namespace") + "/" + Str(md, "name")
-	where := fmt.Sprintf("%s document %d", d.file, d.index)
 	if prev, dup := b.seen[id]; dup {
-		return fmt.Errorf("%s %s is defined twice (first in %s)", kind, qualifiedName(md), prev)
+		return fmt.Errorf("%s %s is defined twice (first in %s document %d)", kind, qualifiedName(md), prev.file, prev.index)
 	}
-	b.seen[id] = where
+	b.seen[id] = d
 	b.total++
 	if !known {
 		Sanitize(o, ResourceType{})

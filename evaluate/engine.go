@@ -25,6 +25,7 @@ import (
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/mesh"
 	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 // Options configures an Engine.
@@ -34,6 +35,8 @@ type Options struct {
 	// Profile is the effective profile; ProfileJSON its canonical form.
 	Profile     *profile.Profile
 	ProfileJSON []byte
+	// Waivers are the auditor-approved waivers (--waivers), nil for none.
+	Waivers *waiver.Set
 }
 
 // Engine holds compiled, prepared policies. It is safe for concurrent use.
@@ -46,6 +49,7 @@ type Engine struct {
 	compiler      *ast.Compiler
 	store         storage.Store
 	profile       *profile.Profile
+	waivers       *waiver.Set
 	policyDigest  string
 	profileDigest string
 }
@@ -82,7 +86,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
 	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
-	e := &Engine{controls: controls, profile: opts.Profile, policyDigest: Digest(policySrcs), uses: inputUses(mods),
+	e := &Engine{controls: controls, profile: opts.Profile, waivers: opts.Waivers, policyDigest: Digest(policySrcs), uses: inputUses(mods),
 		compiler: compiler, store: store}
 	sum := sha256.Sum256(opts.ProfileJSON)
 	e.profileDigest = hex.EncodeToString(sum[:])
@@ -143,6 +147,17 @@ type Finding struct {
 	Value       any      `json:"value"`
 	Severity    string   `json:"severity"`
 	Remediation string   `json:"remediation,omitempty"`
+	// Waiver is the auditor-approved waiver that covers the finding, nil
+	// when none does. A waived finding does not fail its control.
+	Waiver *WaiverRef `json:"waiver,omitempty"`
+}
+
+// WaiverRef is the part of a waiver a waived finding carries.
+type WaiverRef struct {
+	Ref           string `json:"ref"`
+	Justification string `json:"justification"`
+	ApprovedBy    string `json:"approvedBy"`
+	Expires       string `json:"expires"`
 }
 
 // Gap is an input a control could not assess, and why.
@@ -160,11 +175,12 @@ type Result struct {
 	Duration time.Duration
 }
 
-// MaxSeverity is the highest severity among the findings, "" with none.
+// MaxSeverity is the highest severity among the findings no waiver
+// covers, "" with none.
 func (r Result) MaxSeverity() string {
 	best := ""
 	for _, f := range r.Findings {
-		if SeverityRank(f.Severity) > SeverityRank(best) {
+		if f.Waiver == nil && SeverityRank(f.Severity) > SeverityRank(best) {
 			best = f.Severity
 		}
 	}
@@ -180,26 +196,85 @@ type Results struct {
 	PolicyDigest  string
 	ProfileDigest string
 	Now           time.Time
-	// InputDuration is the time spent deriving facts and building input.
+	// Derived are the location, PKI and transfer facts.
+	Derived *Derived
+	// Waivers are the waivers of the audit with their status; WaiverSource
+	// and WaiverDigest identify the file (empty without one).
+	Waivers      []waiver.Entry
+	WaiverSource string
+	WaiverDigest string
+	// InputDuration is the time spent deriving facts and building input;
+	// Timings break it down by stage.
 	InputDuration time.Duration
+	Timings       []Timing
 }
 
-// Evaluate judges a snapshot at time now.
+// Evaluate judges a snapshot at time now: facts are derived, every
+// control of the first phase runs against the same input, waivers are
+// applied to the findings, then the controls of the waivers phase (ACC-02)
+// run against the waivers' outcome.
 func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Time) (*Results, error) {
 	start := time.Now()
+	var timings []Timing
+	clock := start
+	lap := func(stage string) {
+		t := time.Now()
+		timings = append(timings, Timing{stage, t.Sub(clock)})
+		clock = t
+	}
 	m, err := mesh.Resolve(s)
 	if err != nil {
 		return nil, err
 	}
+	lap("facts: mesh (workloads, mTLS, PeerAuthentication, DestinationRules)")
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
-	input, err := buildInput(s, m, scope, now, e.uses)
+	lap("facts: personal-data scope")
+	d := derive(s, m, scope, e.profile, &timings)
+	clock = time.Now()
+	input, err := buildInput(s, m, scope, d, now, e.uses)
 	if err != nil {
 		return nil, err
 	}
+	lap("input conversion")
 	res := &Results{Mesh: m, Scope: scope, Profile: e.profile, PolicyDigest: e.policyDigest,
-		ProfileDigest: e.profileDigest, Now: now.UTC(), InputDuration: time.Since(start),
+		ProfileDigest: e.profileDigest, Now: now.UTC(), InputDuration: time.Since(start), Derived: d,
 		Controls: make([]Result, len(e.controls))}
 
+	var first, second []int
+	for i, c := range e.controls {
+		if c.Phase == PhaseWaivers {
+			second = append(second, i)
+		} else {
+			first = append(first, i)
+		}
+	}
+	if err := e.run(ctx, first, s, input, res); err != nil {
+		return nil, err
+	}
+	applier := e.waivers.At(now)
+	applyWaivers(applier, res.Controls, first, s)
+	res.Waivers = applier.Entries()
+	if e.waivers != nil {
+		res.WaiverSource, res.WaiverDigest = e.waivers.Source, e.waivers.SHA256
+	}
+	if len(second) > 0 {
+		wInput, err := waiverInput(res.Waivers, now)
+		if err != nil {
+			return nil, err
+		}
+		if err := e.run(ctx, second, s, wInput, res); err != nil {
+			return nil, err
+		}
+	}
+	for i := range res.Controls {
+		res.Controls[i].Status = status(res.Controls[i])
+	}
+	res.Timings = timings
+	return res, nil
+}
+
+// run evaluates the controls at indexes idx on a bounded pool of workers.
+func (e *Engine) run(ctx context.Context, idx []int, s *collect.Snapshot, input ast.Value, res *Results) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(e.controls))
 	next := make(chan int)
@@ -213,17 +288,37 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 			}
 		}()
 	}
-	for i := range e.controls {
+	for _, i := range idx {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// status decides a control's status: fail when a finding no waiver covers
+// remains, not-assessed when an input was missing, waived when every
+// finding is covered, pass otherwise.
+func status(r Result) Status {
+	waived := 0
+	for _, f := range r.Findings {
+		if f.Waiver == nil {
+			return Fail
+		}
+		waived++
+	}
+	switch {
+	case len(r.Gaps) > 0:
+		return NotAssessed
+	case waived > 0:
+		return Waived
+	}
+	return Pass
 }
 
 func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, input ast.Value) (Result, error) {
@@ -274,17 +369,11 @@ func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, in
 		} else if SeverityRank(f.Severity) < 0 {
 			return r, fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
 		}
+		f.Waiver = nil // only waivers applied by the engine count
 	}
 	sortFindings(r.Findings)
 	sort.Slice(r.Gaps, func(a, b int) bool { return gapKey(r.Gaps[a]) < gapKey(r.Gaps[b]) })
-	switch {
-	case len(r.Findings) > 0:
-		r.Status = Fail
-	case len(r.Gaps) > 0:
-		r.Status = NotAssessed
-	default:
-		r.Status = Pass
-	}
+	r.Status = status(r)
 	return r, nil
 }
 

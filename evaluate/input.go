@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"runtime"
@@ -85,14 +84,67 @@ func PersonalDataScope(s *collect.Snapshot, p *profile.Profile, rootNamespace st
 	return sc
 }
 
-// facts is what Go derives for the policies, under input.facts.
-type facts struct {
-	Mesh               meshFacts                  `json:"mesh"`
-	Scope              scopeFacts                 `json:"scope"`
-	Workloads          []*mesh.Workload           `json:"workloads"`
-	MTLS               []mesh.Row                 `json:"mtls"`
-	PeerAuthentication mesh.PeerAuthFacts         `json:"peerAuthentication"`
-	DestinationRules   []mesh.DestinationRuleFact `json:"destinationRules"`
+// factPiece is one key of input.facts and its value.
+type factPiece struct {
+	key   string
+	value any
+}
+
+// factPieces lists what Go derives for the policies, under input.facts.
+func factPieces(m *mesh.Result, scope Scope, d *Derived) []factPiece {
+	sf := scopeFacts{Scope: scope, InScope: map[string]bool{}}
+	for _, ns := range scope.Namespaces {
+		sf.InScope[ns] = true
+	}
+	return []factPiece{
+		{"mesh", meshFacts{Config: m.Config, Injector: m.Injector}},
+		{"scope", sf},
+		{"workloads", m.Workloads},
+		{"mtls", m.Rows},
+		{"peerAuthentication", m.PeerAuthentication},
+		{"destinationRules", m.DestinationRules},
+		{"location", d.Location},
+		{"pki", d.PKI},
+		{"transfers", d.Transfers},
+		{"telemetrySinks", d.TelemetrySinks},
+		{"nodeTuning", d.NodeTuning},
+		{"podSysctls", d.PodSysctls},
+	}
+}
+
+// factsValue converts the facts to an OPA object piece by piece and
+// concurrently, straight from the Go values (toValue) rather than through
+// JSON text.
+func factsValue(pieces []factPiece) (ast.Value, error) {
+	values := make([]ast.Value, len(pieces))
+	errs := make([]error, len(pieces))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				var err error
+				if values[i], err = toValue(pieces[i].value); err != nil {
+					errs[i] = fmt.Errorf("facts.%s: %w", pieces[i].key, err)
+				}
+			}
+		}()
+	}
+	for i := range pieces {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	obj := ast.NewObject()
+	for i, p := range pieces {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		obj.Insert(ast.StringTerm(p.key), ast.NewTerm(values[i]))
+	}
+	return obj, nil
 }
 
 type meshFacts struct {
@@ -115,8 +167,9 @@ type scopeFacts struct {
 //	input.meta              {now, source, cluster}
 //	input.facts             derived facts (mesh config, scope, workloads,
 //	                        mTLS inventory, PeerAuthentication and
-//	                        DestinationRule facts)
-func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time, uses inputUse) (ast.Value, error) {
+//	                        DestinationRule facts, location, pki,
+//	                        transfers, telemetrySinks, nodeTuning)
+func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
 	resources, err := resourcesValue(s, uses)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
@@ -133,9 +186,14 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time,
 		coverage[c.Resource] = map[string]any{"status": string(c.Status), "count": c.Count, "reason": c.Reason}
 	}
 	meta := map[string]any{
-		"now":    now.UTC().Format(time.RFC3339),
-		"nowNs":  json.Number(fmt.Sprint(now.UnixNano())),
-		"source": map[string]any{"type": s.Metadata.Source.Type},
+		"now":         now.UTC().Format(time.RFC3339),
+		"nowNs":       json.Number(fmt.Sprint(now.UnixNano())),
+		"source":      map[string]any{"type": s.Metadata.Source.Type},
+		"collectedAt": s.Metadata.CollectedAt.UTC().Format(time.RFC3339),
+		"collectedNs": json.Number(fmt.Sprint(s.Metadata.CollectedAt.UnixNano())),
+		// resourceTypes are the registered types: each must have a
+		// coverage record (ACC-01).
+		"resourceTypes": resourceTypes(),
 	}
 	if s.Metadata.Cluster != nil {
 		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
@@ -146,22 +204,7 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, now time.Time,
 	}
 	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
-	f := facts{
-		Mesh:               meshFacts{Config: m.Config, Injector: m.Injector},
-		Scope:              scopeFacts{Scope: scope, InScope: map[string]bool{}},
-		Workloads:          m.Workloads,
-		MTLS:               m.Rows,
-		PeerAuthentication: m.PeerAuthentication,
-		DestinationRules:   m.DestinationRules,
-	}
-	for _, ns := range scope.Namespaces {
-		f.Scope.InScope[ns] = true
-	}
-	js, err := json.Marshal(f)
-	if err != nil {
-		return nil, fmt.Errorf("build policy input: %w", err)
-	}
-	fv, err := ast.ValueFromReader(bytes.NewReader(js))
+	fv, err := factsValue(factPieces(m, scope, d))
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
@@ -278,4 +321,12 @@ func inputUses(mods map[string]*ast.Module) inputUse {
 		})
 	}
 	return u
+}
+
+func resourceTypes() []any {
+	out := make([]any, len(collect.Registry))
+	for i, t := range collect.Registry {
+		out[i] = t.Key
+	}
+	return out
 }

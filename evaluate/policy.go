@@ -50,6 +50,8 @@ type Control struct {
 	File    string `json:"file"`
 	// Builtin is false for controls from --policy directories.
 	Builtin bool `json:"builtin"`
+	// Phase is "" for ordinary controls, or PhaseWaivers.
+	Phase string `json:"phase,omitempty"`
 
 	notAssessedRule bool
 }
@@ -259,7 +261,8 @@ func controlFromModule(file, pkg string, m *ast.Module) (*Control, error) {
 		return out, nil
 	}
 	c := &Control{ID: str("id"), Title: ann.Title, Description: strings.TrimSpace(ann.Description),
-		Severity: str("severity"), Remediation: strings.TrimSpace(str("remediation")), Package: pkg, File: file}
+		Severity: str("severity"), Remediation: strings.TrimSpace(str("remediation")), Package: pkg, File: file,
+		Phase: str("phase")}
 	var err error
 	if c.Articles, err = list("articles"); err != nil {
 		return nil, err
@@ -279,6 +282,8 @@ func controlFromModule(file, pkg string, m *ast.Module) (*Control, error) {
 		return nil, at("METADATA custom.severity %q is not one of %s", c.Severity, strings.Join(Severities, ", "))
 	case len(c.Articles) == 0:
 		return nil, at("METADATA custom.articles is missing (the GDPR articles the control supports)")
+	case c.Phase != "" && c.Phase != PhaseWaivers:
+		return nil, at("METADATA custom.phase %q: want %q or nothing", c.Phase, PhaseWaivers)
 	}
 	for _, r := range c.Requires {
 		if _, ok := collect.TypeByKey(r); !ok {

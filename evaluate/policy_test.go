@@ -49,6 +49,15 @@ func TestBuiltinPolicies(t *testing.T) {
 				t.Errorf("%s: %s_test.rego has no %s* test", c.ID, strings.TrimSuffix(c.File, ".rego"), want)
 			}
 		}
+		// Not assessed: a control that decides it in Rego tests it there;
+		// one that relies on its requires is covered by
+		// TestMissingInputIsNotAssessed.
+		switch {
+		case c.notAssessedRule && !strings.Contains(text, "test_not_assessed"):
+			t.Errorf("%s defines not_assessed but has no test_not_assessed* test", c.ID)
+		case !c.notAssessedRule && len(c.Requires) == 0 && c.Phase != PhaseWaivers:
+			t.Errorf("%s can never be not assessed: it has no requires and no not_assessed rule", c.ID)
+		}
 		if c.Remediation == "" || c.Description == "" || len(c.References) == 0 {
 			t.Errorf("%s: metadata lacks description, references or remediation", c.ID)
 		}

@@ -215,3 +215,20 @@ func TestDestinationRuleTarget(t *testing.T) {
 		}
 	}
 }
+
+// ClientTLSFor finds the TLS a caller originates toward an external host.
+func TestClientTLSForExternalHost(t *testing.T) {
+	r := resolve(t,
+		"apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: bank, namespace: pay}\nspec:\n  hosts: [api.bank.example]\n  location: MESH_EXTERNAL\n  ports: [{number: 443, name: tls, protocol: TLS}, {number: 80, name: http, protocol: HTTP}]\n",
+		dr("pay", "bank", "api.bank.example", "2024-01-01T00:00:00Z", "  trafficPolicy:\n    portLevelSettings:\n    - port: {number: 80}\n      tls: {mode: SIMPLE}\n"),
+	)
+	if got := r.ClientTLSFor("pay", "api.bank.example", "pay", 80, true); got.Mode != "SIMPLE" || got.Rule != "pay/bank" || got.Field != "spec.trafficPolicy.portLevelSettings[0].tls" {
+		t.Errorf("port 80: %+v", got)
+	}
+	if got := r.ClientTLSFor("pay", "api.bank.example", "pay", 8080, true); got.Mode != ClientPlaintext || got.Rule != "pay/bank" {
+		t.Errorf("port 8080: %+v; auto mTLS never applies to an external host", got)
+	}
+	if got := r.ClientTLSFor("pay", "other.example", "pay", 443, true); got.Mode != ClientPlaintext || got.Rule != "" {
+		t.Errorf("other host: %+v", got)
+	}
+}

@@ -17,6 +17,16 @@ type InjectorConfig struct {
 	Policy string `json:"policy"`
 	// Source is "namespace/name" of the ConfigMap, or "default".
 	Source string `json:"source"`
+	// ProxyResources are the sidecar's default requests and limits
+	// (values.global.proxy.resources), nil when the ConfigMap was not
+	// found or does not set them.
+	ProxyResources *ProxyResources `json:"proxyResources,omitempty"`
+}
+
+// ProxyResources are the default resources of injected sidecars.
+type ProxyResources struct {
+	Requests map[string]string `json:"requests,omitempty"`
+	Limits   map[string]string `json:"limits,omitempty"`
 }
 
 // InjectorFromSnapshot reads the injector policy from the ConfigMap
@@ -33,6 +43,18 @@ func InjectorFromSnapshot(s *collect.Snapshot, rootNamespace string) InjectorCon
 		}
 		if err := yaml.Unmarshal([]byte(collect.Str(cm, "data", "config")), &parsed); err == nil && parsed.Policy != "" {
 			cfg.Policy = strings.ToLower(parsed.Policy)
+		}
+		var values struct {
+			Global struct {
+				Proxy struct {
+					Resources ProxyResources `json:"resources"`
+				} `json:"proxy"`
+			} `json:"global"`
+		}
+		if err := yaml.Unmarshal([]byte(collect.Str(cm, "data", "values")), &values); err == nil {
+			if r := values.Global.Proxy.Resources; len(r.Requests) > 0 || len(r.Limits) > 0 {
+				cfg.ProxyResources = &r
+			}
 		}
 		cfg.Source = m.Namespace + "/" + m.Name
 	}

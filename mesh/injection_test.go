@@ -206,3 +206,17 @@ func replaceOnce(s, old, new string) string {
 	}
 	return s
 }
+
+// The injector's global proxy resources are read from its values.
+func TestInjectorProxyResources(t *testing.T) {
+	r := resolve(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: istio-sidecar-injector\n  namespace: istio-system\ndata:\n"+
+		"  config: 'policy: enabled'\n"+
+		"  values: '{\"global\":{\"proxy\":{\"resources\":{\"requests\":{\"cpu\":\"100m\",\"memory\":\"128Mi\"},\"limits\":{\"cpu\":\"2\",\"memory\":\"1Gi\"}}}}}'\n")
+	pr := r.Injector.ProxyResources
+	if pr == nil || pr.Requests["cpu"] != "100m" || pr.Limits["memory"] != "1Gi" {
+		t.Errorf("proxy resources = %+v", pr)
+	}
+	if r := resolve(t, ns("a", "x", "y")); r.Injector.ProxyResources != nil {
+		t.Errorf("without the injector ConfigMap the defaults are unknown, got %+v", r.Injector.ProxyResources)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tilsyn/tilsyn/collect"
 )
 
@@ -48,6 +50,20 @@ type Result struct {
 	PeerAuthentication PeerAuthFacts `json:"peerAuthentication"`
 	// DestinationRules classifies every DestinationRule's host.
 	DestinationRules []DestinationRuleFact `json:"destinationRules"`
+
+	dr *destRuleIndex
+}
+
+// ClientTLSFor is what a caller in namespace caller sends toward host:port,
+// a host declared in namespace svcNS (a Service's, or a ServiceEntry's):
+// the DestinationRule istiod picks and its tls block for that port.
+// external marks MESH_EXTERNAL hosts, toward which auto mTLS never applies.
+func (r *Result) ClientTLSFor(caller, host, svcNS string, port uint32, external bool) ClientTLS {
+	if r.dr == nil {
+		return ClientTLS{Mode: ClientPlaintext}
+	}
+	fqdn := resolveHost(host, svcNS, r.Config.DomainSuffix)
+	return r.dr.clientTLS(caller, fqdn, svcNS, port, "", external, "")
 }
 
 // PeerAuthFacts summarises PeerAuthentications by level.
@@ -96,20 +112,29 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 		return nil, err
 	}
 	inj := InjectorFromSnapshot(s, cfg.RootNamespace)
-	pas, err := decodePeerAuths(s, cfg.RootNamespace)
-	if err != nil {
-		return nil, err
-	}
-	drs, err := decodeDestRules(s, cfg)
-	if err != nil {
+	// Decoding policies and deriving workloads are independent: do them at once.
+	var (
+		pas       []*peerAuth
+		drs       []*destRule
+		svcs      []service
+		external  []string
+		workloads []*Workload
+		g         errgroup.Group
+	)
+	g.Go(func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace); return err })
+	g.Go(func() (err error) { drs, err = decodeDestRules(s, cfg); return err })
+	g.Go(func() error {
+		svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
+		return nil
+	})
+	g.Go(func() error { workloads = Workloads(s, inj); return nil })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	paIx := indexPeerAuths(pas, cfg.RootNamespace)
 	drIx := indexDestRules(drs, cfg)
-	svcs := decodeServices(s, cfg.DomainSuffix)
-	external := externalHosts(s)
 
-	r := &Result{Config: cfg, Injector: inj, Workloads: Workloads(s, inj)}
+	r := &Result{Config: cfg, Injector: inj, Workloads: workloads, dr: drIx}
 	byNS := map[string][]*Workload{}
 	for _, w := range r.Workloads {
 		byNS[w.Namespace] = append(byNS[w.Namespace], w)
@@ -264,8 +289,8 @@ type service struct {
 func decodeServices(s *collect.Snapshot, domain string) []service {
 	out := make([]service, 0, len(s.Resources[collect.Services]))
 	for _, o := range s.Resources[collect.Services] {
-		m := collect.Meta(o)
-		svc := service{namespace: m.Namespace, name: m.Name, fqdn: m.Name + "." + m.Namespace + ".svc." + domain,
+		ns, name := collect.NamespaceName(o)
+		svc := service{namespace: ns, name: name, fqdn: name + "." + ns + ".svc." + domain,
 			selector: collect.StringMap(o, "spec", "selector")}
 		for _, p := range collect.List(o, "spec", "ports") {
 			pm, _ := p.(map[string]any)
@@ -288,7 +313,8 @@ func externalHosts(s *collect.Snapshot) []string {
 		}
 		for _, h := range collect.List(o, "spec", "hosts") {
 			if hs, ok := h.(string); ok {
-				hosts = append(hosts, resolveHost(hs, collect.Meta(o).Namespace, DefaultDomainSuffix))
+				ns, _ := collect.NamespaceName(o)
+				hosts = append(hosts, resolveHost(hs, ns, DefaultDomainSuffix))
 			}
 		}
 	}

@@ -112,10 +112,10 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 	owner := map[objKey]objKey{}
 	for _, key := range controllerOrder {
 		for i, o := range s.Resources[key] {
-			m := collect.Meta(o)
-			k := objKey{m.Namespace, controllerTemplates[key].kind, m.Name}
+			ns, name := collect.NamespaceName(o)
+			k := objKey{ns, controllerTemplates[key].kind, name}
 			index[k] = Ref{key, i}
-			if ok, has := controllerOwner(o, m.Namespace); has {
+			if ok, has := controllerOwner(o, ns); has {
 				owner[k] = ok
 			}
 		}
@@ -166,8 +166,8 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 	for _, key := range controllerOrder {
 		ct := controllerTemplates[key]
 		for i, o := range s.Resources[key] {
-			m := collect.Meta(o)
-			k := objKey{m.Namespace, ct.kind, m.Name}
+			ns, name := collect.NamespaceName(o)
+			k := objKey{ns, ct.kind, name}
 			if _, owned := owner[k]; owned {
 				continue // represented by its owner (ReplicaSet of a Deployment, Job of a CronJob)
 			}
@@ -184,7 +184,7 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 			w.Labels, w.Annotations = tm.Labels, tm.Annotations
 			w.HostNetwork = collect.Bool(tpl, "spec", "hostNetwork")
 			w.Ref, w.TemplatePath = Ref{key, i}, templatePath(key)
-			w.members = append(w.members, templateMember(tpl, tm, nsLabels[m.Namespace], injector, w.TemplatePath))
+			w.members = append(w.members, templateMember(tpl, tm, nsLabels[ns], injector, w.TemplatePath))
 		}
 	}
 	for _, w := range out {

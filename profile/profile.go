@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,24 +38,6 @@ type Profile struct {
 type Metadata struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-}
-
-// Spec is what policies read.
-type Spec struct {
-	// Extends names a built-in profile this one starts from; fields set
-	// here replace the base's (maps merge key by key, lists are replaced).
-	Extends      string       `json:"extends,omitempty"`
-	PersonalData PersonalData `json:"personalData"`
-}
-
-// PersonalData scopes the controls that apply to personal data.
-type PersonalData struct {
-	// NamespaceSelector is a Kubernetes label selector; namespaces it
-	// matches process personal data.
-	NamespaceSelector string `json:"namespaceSelector"`
-	// DefaultExcluded are left out of the conservative default scope
-	// (every namespace) used when no namespace matches the selector.
-	DefaultExcluded []string `json:"defaultExcluded"`
 }
 
 // Names lists the embedded profiles.
@@ -105,28 +88,20 @@ func parse(source string, data []byte) (*Profile, []byte, error) {
 	if err := json.Unmarshal(js, &doc); err != nil || doc == nil {
 		return nil, nil, fmt.Errorf("profile %s: expected a mapping with apiVersion, kind, metadata and spec", source)
 	}
-	spec, _ := doc["spec"].(map[string]any)
-	if base, _ := spec["extends"].(string); base != "" {
-		baseData, ok := Builtin(base)
-		if !ok {
-			return nil, nil, fmt.Errorf("profile %s: spec.extends: no built-in profile %q (have %s)", source, base, strings.Join(Names(), ", "))
-		}
-		baseJS, err := yaml.YAMLToJSON(baseData)
-		if err != nil {
-			return nil, nil, fmt.Errorf("built-in profile %s: %w", base, err)
-		}
-		var baseDoc map[string]any
-		if err := json.Unmarshal(baseJS, &baseDoc); err != nil {
-			return nil, nil, fmt.Errorf("built-in profile %s: %w", base, err)
-		}
-		doc = merge(baseDoc, doc).(map[string]any)
-		js, _ = json.Marshal(doc)
+	doc, err = withBase(source, doc, 0)
+	if err != nil {
+		return nil, nil, err
 	}
+	js, _ = json.Marshal(doc)
 	var p Profile
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {
-		return nil, nil, fmt.Errorf("profile %s: %w", source, err)
+		hint := ""
+		if strings.Contains(err.Error(), "unmarshal bool") {
+			hint = ` (YAML reads unquoted NO, YES, ON and OFF as booleans: quote country codes, "NO")`
+		}
+		return nil, nil, fmt.Errorf("profile %s: %w%s", source, err, hint)
 	}
 	if err := p.validate(); err != nil {
 		return nil, nil, fmt.Errorf("profile %s: %w", source, err)
@@ -138,8 +113,40 @@ func parse(source string, data []byte) (*Profile, []byte, error) {
 	return &p, canonical, nil
 }
 
-// merge overlays b on a: maps merge recursively, everything else in b
-// replaces a.
+// withBase merges doc onto the built-in profile named by its spec.extends,
+// itself resolved first (a built-in may extend another).
+func withBase(source string, doc map[string]any, depth int) (map[string]any, error) {
+	spec, _ := doc["spec"].(map[string]any)
+	base, _ := spec["extends"].(string)
+	if base == "" {
+		return doc, nil
+	}
+	if depth > 3 {
+		return nil, fmt.Errorf("profile %s: spec.extends: chain of bases too long (a cycle?)", source)
+	}
+	baseData, ok := Builtin(base)
+	if !ok {
+		return nil, fmt.Errorf("profile %s: spec.extends: no built-in profile %q (have %s)", source, base, strings.Join(Names(), ", "))
+	}
+	baseJS, err := yaml.YAMLToJSON(baseData)
+	if err != nil {
+		return nil, fmt.Errorf("built-in profile %s: %w", base, err)
+	}
+	var baseDoc map[string]any
+	if err := json.Unmarshal(baseJS, &baseDoc); err != nil {
+		return nil, fmt.Errorf("built-in profile %s: %w", base, err)
+	}
+	if baseDoc, err = withBase(base, baseDoc, depth+1); err != nil {
+		return nil, err
+	}
+	// Metadata names each profile: a derived profile names itself.
+	delete(baseDoc, "metadata")
+	return merge(baseDoc, doc).(map[string]any), nil
+}
+
+// merge overlays b on a as a JSON merge patch (RFC 7386): maps merge
+// recursively, a null in b removes the key, everything else in b replaces
+// a.
 func merge(a, b any) any {
 	am, aok := a.(map[string]any)
 	bm, bok := b.(map[string]any)
@@ -151,29 +158,36 @@ func merge(a, b any) any {
 		out[k] = v
 	}
 	for k, v := range bm {
-		if cur, ok := out[k]; ok {
+		switch cur, ok := out[k]; {
+		case v == nil:
+			delete(out, k)
+		case ok:
 			out[k] = merge(cur, v)
-		} else {
+		default:
 			out[k] = v
 		}
 	}
 	return out
 }
 
-func (p *Profile) validate() error {
-	if p.APIVersion != "tilsyn.io/v1" || p.Kind != "Profile" {
-		return fmt.Errorf("apiVersion %q kind %q, want tilsyn.io/v1 Profile", p.APIVersion, p.Kind)
-	}
-	if p.Metadata.Name == "" {
-		return fmt.Errorf("metadata.name is required")
-	}
-	if _, err := labels.Parse(p.Spec.PersonalData.NamespaceSelector); err != nil {
-		return fmt.Errorf("spec.personalData.namespaceSelector: %w", err)
-	}
-	if strings.TrimSpace(p.Spec.PersonalData.NamespaceSelector) == "" {
-		return fmt.Errorf("spec.personalData.namespaceSelector is required (a label selector such as tilsyn.io/personal-data=true)")
-	}
-	return nil
+// AllowsCountry reports whether personal data may be in a country. An
+// empty (unknown) country is never allowed.
+func (p *Profile) AllowsCountry(country string) bool {
+	return country != "" && slices.Contains(p.Spec.Location.AllowedCountries, country)
+}
+
+// AllowsJurisdiction reports whether a provider headquartered in country
+// is free of third-country-law exposure. Unknown is never allowed.
+func (p *Profile) AllowsJurisdiction(country string) bool {
+	return country != "" && slices.Contains(p.Spec.Location.AllowedJurisdictions, country)
+}
+
+// Provider returns the provider table entry for key (zero when absent).
+func (p *Profile) Provider(key string) Provider { return p.Spec.Providers[key] }
+
+// HasAdequacy reports whether a country has an adequacy decision.
+func (p *Profile) HasAdequacy(country string) bool {
+	return country != "" && slices.Contains(p.Spec.Transfers.Adequacy, country)
 }
 
 // Selector returns the parsed personal-data namespace selector.

@@ -51,9 +51,15 @@ func norwegianReport() *Report {
 		},
 		{ID: "MESH-01", Title: "Mesh-wide mutual TLS is STRICT", Severity: "high", Status: evaluate.Pass,
 			Articles: []string{"5(1)(f)", "32(1)(a)"}, Source: "policies/mesh/mesh_01.rego", Findings: []Finding{}},
-		{ID: "LOC-01", Title: "Nodes run in allowed regions", Severity: "critical", Status: evaluate.NotAssessed,
-			Articles: []string{"44"}, Source: "policies/loc/loc_01.rego", Findings: []Finding{},
-			NotAssessed: []evaluate.Gap{{Reason: "nodes forbidden: RBAC denied list"}}},
+		{ID: "BAK-01", Title: "Backups are kept in allowed regions", Severity: "critical", Status: evaluate.NotAssessed,
+			Articles: []string{"44"}, Source: "policies/bak/bak_01.rego", Findings: []Finding{},
+			NotAssessed: []evaluate.Gap{{Reason: "backupstoragelocations forbidden: RBAC denied list"}}},
+		{ID: "EGR-02", Title: "External destinations outside the allowed countries have a transfer basis", Severity: "high",
+			Status: evaluate.Waived, Articles: []string{"30(1)(e)", "44"}, Source: "policies/egr/egr_02.rego",
+			Findings: []Finding{{Resource: evaluate.Resource{Kind: "ServiceEntry", Namespace: "betaling", Name: "kortinnløser"},
+				Field: "spec.hosts[0]", Value: "otel.sporing.example", Severity: "high",
+				Message: "ServiceEntry betaling/kortinnløser lets personal-data workloads reach otel.sporing.example, of unknown country",
+				Waiver:  &evaluate.WaiverRef{Ref: "W-2026-007", Justification: waiverJustification, ApprovedBy: "Åse Ødegård, personvernombud", Expires: "2027-03-31"}}}},
 	}
 	r := &Report{
 		APIVersion: APIVersion, Kind: Kind,
@@ -61,14 +67,14 @@ func norwegianReport() *Report {
 			ToolVersion: "test", GeneratedAt: auditTime, CollectedAt: auditTime.Add(-time.Hour),
 			Source:  collect.Source{Type: "live"},
 			Cluster: &collect.Cluster{Context: "oslo-prod-æøå", Server: "https://10.0.0.1:6443", UID: "5f0c-uid"},
-			Profile: "eea",
+			Profile: "eea", Waivers: "waivers/tilsyn-waivers.yaml",
 		},
 		Scope: Scope{PersonalData: PersonalDataScope{
 			Scope:     evaluate.Scope{Selector: "tilsyn.io/personal-data=true", Namespaces: []string{"betaling", "hovedbok"}},
 			Statement: "Namespaces matching the personal-data selector process personal data.",
 		}},
 		Controls: controls,
-		Inventory: Inventory{MTLS: []mesh.Row{
+		Inventory: Inventory{Transfers: fixtureTransfers(), Storage: fixtureStorage(), Nodes: fixtureNodes(), Backups: fixtureBackups(), MTLS: []mesh.Row{
 			{Namespace: "betaling", Workload: mesh.WorkloadID{Kind: "Deployment", Name: "betalings-api"}, Port: 0, Mode: "STRICT",
 				Policy: "betaling/default", Field: "spec.mtls.mode", Sidecar: true, Encrypted: true},
 			{Namespace: "betaling", Workload: mesh.WorkloadID{Kind: "Deployment", Name: "betalings-api"}, Port: 9090, Mode: "DISABLE",
@@ -78,9 +84,19 @@ func norwegianReport() *Report {
 		}},
 		Coverage: []collect.Coverage{
 			{Resource: "namespaces", Kind: "Namespace", Status: collect.Collected, Count: 2},
-			{Resource: "nodes", Kind: "Node", Status: collect.Forbidden, Reason: "RBAC denied list"},
+			{Resource: "nodes", Kind: "Node", Status: collect.Collected, Count: 4},
+			{Resource: "configmaps", Kind: "ConfigMap", Status: collect.Collected, Count: 1},
+			{Resource: "persistentvolumes", Kind: "PersistentVolume", Status: collect.Collected, Count: 2},
+			{Resource: "peerauthentications", Kind: "PeerAuthentication", Group: "security.istio.io", Status: collect.Collected, Count: 2},
+			{Resource: "destinationrules", Kind: "DestinationRule", Group: "networking.istio.io", Status: collect.Collected, Count: 2},
+			{Resource: "serviceentries", Kind: "ServiceEntry", Group: "networking.istio.io", Status: collect.Collected, Count: 2},
+			{Resource: "telemetries", Kind: "Telemetry", Group: "telemetry.istio.io", Status: collect.Collected},
+			{Resource: "backupstoragelocations", Kind: "BackupStorageLocation", Group: "velero.io", Status: collect.Forbidden, Reason: "RBAC denied list"},
+			{Resource: "volumesnapshotlocations", Kind: "VolumeSnapshotLocation", Group: "velero.io", Status: collect.Collected, Count: 1},
 		},
-		Integrity: Integrity{SnapshotSHA256: strings.Repeat("a", 64), PolicySHA256: strings.Repeat("b", 64), ProfileSHA256: strings.Repeat("c", 64)},
+		Waivers: fixtureWaivers(),
+		Integrity: Integrity{SnapshotSHA256: strings.Repeat("a", 64), PolicySHA256: strings.Repeat("b", 64), ProfileSHA256: strings.Repeat("c", 64),
+			WaiversSHA256: strings.Repeat("d", 64)},
 	}
 	r.Summary = Summarise(r.Controls)
 	return r
@@ -119,10 +135,13 @@ func pdfText(t *testing.T, r *Report, opts PDFOptions) ([]byte, string, int) {
 	return buf.Bytes(), popplerText(t, path), popplerPages(t, path)
 }
 
-// popplerText runs pdftotext (poppler-utils; `make pdftools` installs it).
+// popplerText runs pdftotext (poppler-utils; `make pdftools` installs it)
+// in content-stream order (-raw): the lines of a table cell come one after
+// the other, and a name wrapped after a hyphen keeps it (the reading-order
+// mode joins such lines and drops the hyphen).
 func popplerText(t *testing.T, path string) string {
 	t.Helper()
-	out, err := exec.Command("pdftotext", "-enc", "UTF-8", path, "-").Output()
+	out, err := exec.Command("pdftotext", "-raw", "-enc", "UTF-8", path, "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext %s: %v (install poppler-utils: make pdftools)", path, err)
 	}

@@ -81,6 +81,8 @@ type doc struct {
 	r         *Report
 	maxRows   int
 	maxGroups int
+	// invs are the evidence tables, built once (the cover lists them).
+	invs []inventory
 }
 
 // The top-level sections, in order; each starts on a new page. The cover

@@ -26,6 +26,18 @@ type evidenceTable struct {
 	// columns as counts of each value ("STRICT 4 · PERMISSIVE 1").
 	distinct []int
 	tally    []int
+	// key, when set, is the value of a cell that distinct and tally
+	// columns count (else the cell's text); summaryHeaders, where not
+	// empty, name what they count (else the column's header).
+	key            func(row, col int) string
+	summaryHeaders []string
+}
+
+func (t *evidenceTable) summaryHeader(c int) string {
+	if c < len(t.summaryHeaders) && t.summaryHeaders[c] != "" {
+		return t.summaryHeaders[c]
+	}
+	return t.columns[c].header
 }
 
 // evidence draws an evidence table, aggregated when it has more rows
@@ -56,10 +68,10 @@ func (d *doc) evidence(t evidenceTable) {
 		}
 		a.rows++
 		for j, c := range t.distinct {
-			a.distinct[j][row[c]] = true
+			a.distinct[j][t.value(i, c, row)] = true
 		}
 		for j, c := range t.tally {
-			a.tally[j][row[c]]++
+			a.tally[j][t.value(i, c, row)]++
 		}
 	}
 	groups := make([]*agg, 0, len(byKey))
@@ -72,8 +84,8 @@ func (d *doc) evidence(t evidenceTable) {
 		sort.SliceStable(shown, func(i, j int) bool { return shown[i].rows > shown[j].rows })
 		shown, rest = groups[:d.maxGroups], groups[d.maxGroups:]
 	}
-	note := fmt.Sprintf("%s in %d %ss: more than the %d this document lists, so they are aggregated by %s",
-		plural(len(t.rows), t.noun), len(groups), strings.ToLower(t.groupHeader), d.maxRows, strings.ToLower(t.groupHeader))
+	note := fmt.Sprintf("%s in %s: more than the %d this document lists, so they are aggregated by %s",
+		plural(len(t.rows), t.noun), plural(len(groups), strings.ToLower(t.groupHeader)), d.maxRows, strings.ToLower(t.groupHeader))
 	if len(rest) > 0 {
 		note += fmt.Sprintf(" (the %d with the most %ss are shown, the other %d summed in the last row)", len(shown), t.noun, len(rest))
 	}
@@ -81,10 +93,10 @@ func (d *doc) evidence(t evidenceTable) {
 
 	cols := []column{{header: t.groupHeader}, {header: capitalise(t.noun) + "s", align: "R"}}
 	for _, c := range t.distinct {
-		cols = append(cols, column{header: t.columns[c].header + "s", align: "R"})
+		cols = append(cols, column{header: t.summaryHeader(c) + "s", align: "R"})
 	}
 	for _, c := range t.tally {
-		cols = append(cols, column{header: t.columns[c].header})
+		cols = append(cols, column{header: t.summaryHeader(c)})
 	}
 	var rows [][]string
 	for _, a := range shown {
@@ -124,6 +136,14 @@ func (d *doc) evidence(t evidenceTable) {
 		rows = append(rows, row)
 	}
 	d.table(table{columns: cols, rows: rows})
+}
+
+// value is the value of cell (r, c) that aggregation counts.
+func (t *evidenceTable) value(r, c int, row []string) string {
+	if t.key != nil {
+		return t.key(r, c)
+	}
+	return row[c]
 }
 
 // tallyText writes value counts, most frequent first.

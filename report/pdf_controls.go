@@ -97,11 +97,15 @@ func findingsTable(c *Control) evidenceTable {
 		tally:       []int{4},
 	}
 	for _, f := range c.Findings {
-		t.rows = append(t.rows, []string{resourceLines(f.Resource), f.Field, findingValue(f.Value), f.Message, f.Severity})
+		severity := f.Severity
+		if f.Waiver != nil {
+			severity += "\nwaived by " + f.Waiver.Ref
+		}
+		t.rows = append(t.rows, []string{resourceLines(f.Resource), f.Field, findingValue(f.Value), f.Message, severity})
 		t.group = append(t.group, namespaceOr(f.Resource.Namespace))
 	}
 	t.style = func(row, col int) cellStyle {
-		if col == 4 && evaluate.SeverityRank(c.Findings[row].Severity) >= evaluate.SeverityRank("high") {
+		if col == 4 && c.Findings[row].Waiver == nil && evaluate.SeverityRank(c.Findings[row].Severity) >= evaluate.SeverityRank("high") {
 			return cellStyle{colour: &colFail, bold: true}
 		}
 		return cellStyle{}

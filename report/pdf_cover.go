@@ -15,8 +15,13 @@ func (d *doc) cover() {
 	p := d.pdf
 	r := d.r
 	p.AddPage()
+	// The band grows with the subtitle, which names what the controls
+	// cover.
+	d.font(sans, "", 11, rgb{255, 255, 255})
+	sub := d.wrap(clean(d.coverSubtitle()), contentW)
+	bandH := max(58, 32+float64(len(sub))*5.5+10)
 	p.SetFillColor(colHead.r, colHead.g, colHead.b)
-	p.Rect(0, 0, pageW, 58, "F")
+	p.Rect(0, 0, pageW, bandH, "F")
 	d.font(sans, "", 10, rgb{200, 210, 220})
 	p.SetXY(marginX, 16)
 	p.CellFormat(contentW, 5, "tilsyn audit evidence", "", 1, "L", false, 0, "")
@@ -24,10 +29,12 @@ func (d *doc) cover() {
 	p.SetX(marginX)
 	p.CellFormat(contentW, 11, "GDPR and Schrems II audit", "", 1, "L", false, 0, "")
 	d.font(sans, "", 11, rgb{255, 255, 255})
-	p.SetX(marginX)
-	p.MultiCell(contentW, 5.5, "Encryption in transit and the evidence behind it, for "+d.subject(), "", "L", false)
+	for _, l := range sub {
+		p.SetX(marginX)
+		p.CellFormat(contentW, 5.5, l, "", 1, "L", false, 0, "")
+	}
 
-	p.SetXY(marginX, 68)
+	p.SetXY(marginX, bandH+10)
 	d.keyValues(42, d.identity())
 
 	// The verdict.
@@ -56,11 +63,32 @@ func (d *doc) cover() {
 	d.subheading("Contents")
 	d.font(sans, "", 9, colText)
 	for i, t := range sectionTitles {
+		d.font(sans, "", 9, colText)
 		p.SetX(marginX)
 		p.CellFormat(10, 5, fmt.Sprint(i+1), "", 0, "L", false, 0, "")
 		p.CellFormat(contentW-30, 5, t, "", 0, "L", false, 0, "")
 		p.CellFormat(20, 5, "page "+pageAlias(i), "", 1, "L", false, 0, "")
+		if i != secEvidence {
+			continue
+		}
+		d.font(sans, "", 8, colMuted)
+		for j, inv := range d.inventories() {
+			p.SetX(marginX + 10)
+			p.CellFormat(contentW-30, 4.2, inv.title, "", 0, "L", false, 0, "")
+			p.CellFormat(20, 4.2, "page "+inventoryAlias(j), "", 1, "L", false, 0, "")
+		}
 	}
+}
+
+// coverSubtitle says what the audit's controls cover and what was
+// audited: "Encryption in transit, …, backups and accountability: 29
+// controls and the evidence behind them, for cluster oslo-prod".
+func (d *doc) coverSubtitle() string {
+	c := catalogOf(d.r.Controls)
+	if c.total == 0 {
+		return "No controls were evaluated; the evidence collected from " + d.subject()
+	}
+	return capitalise(c.about()) + ": " + plural(c.total, "control") + " and the evidence behind them, for " + d.subject()
 }
 
 // identity lists what was audited, when and with what.

@@ -17,13 +17,7 @@ func (d *doc) scopeAndMethod() {
 	r := d.r
 	d.newSection(secScope)
 	d.heading("Method", 30)
-	d.para("tilsyn read the cluster state listed under Coverage below (" + d.subject() + "), resolved for every workload " +
-		"and port the mutual-TLS mode that istiod enforces (PeerAuthentications at mesh, namespace and workload level, " +
-		"sidecar and ambient coverage, DestinationRules that make callers send plaintext), and evaluated each control — " +
-		"a policy tied to GDPR articles — against that state, judged by the profile \"" + r.Metadata.Profile + "\".")
-	d.para("A control whose input was not collected is reported as not assessed, never as passed. Every finding names " +
-		"the resource (kind, namespace, name), the field and the value found. The same state, policies, profile and " +
-		"audit time always give the same report, and the digests on the integrity page tie this report to them.")
+	d.method()
 
 	d.heading("Personal-data scope", 30)
 	pd := r.Scope.PersonalData
@@ -95,6 +89,61 @@ func (d *doc) scopeAndMethod() {
 		}
 		d.table(table{columns: []column{{header: "apiVersion", mono: true}, {header: "Kind"}, {header: "Objects", align: "R"}}, rows: rows})
 	}
+}
+
+// method says how the audit was done, from what the report holds: the
+// facts derived for the control families it has, the controls, the
+// profile and the waivers.
+func (d *doc) method() {
+	r := d.r
+	c := catalogOf(r.Controls)
+	inv := r.Inventory
+	var derived []string
+	if c.has["MESH"] || len(inv.MTLS) > 0 {
+		derived = append(derived, fmt.Sprintf("the mutual-TLS mode istiod enforces for every workload and port (%s): "+
+			"PeerAuthentications at mesh, namespace and workload level, sidecar and ambient coverage, and "+
+			"DestinationRules that make callers send plaintext", plural(len(inv.MTLS), "row")))
+	}
+	if c.has["EGR"] || len(inv.Transfers) > 0 {
+		derived = append(derived, fmt.Sprintf("every destination outside the cluster that data can reach (%s): hosts "+
+			"and ports of MESH_EXTERNAL ServiceEntries and telemetry sinks, with protocol, TLS origination, the country "+
+			"serving each and the transfer basis its owner declares", plural(len(inv.Transfers), "destination")))
+	}
+	if c.has["LOC"] || c.has["BAK"] || len(inv.Nodes)+len(inv.Storage)+len(inv.Backups) > 0 {
+		derived = append(derived, fmt.Sprintf("where data is: %s, %s bound to personal-data claims and %s, placed "+
+			"in countries with the profile's region tables, with the jurisdiction of each infrastructure provider",
+			plural(len(inv.Nodes), "node"), plural(len(inv.Storage), "volume"), plural(len(inv.Backups), "Velero location")))
+	}
+	if len(derived) == 0 {
+		d.para("tilsyn read the cluster state listed under Coverage below (" + d.subject() + ").")
+	} else {
+		d.para("tilsyn read the cluster state listed under Coverage below (" + d.subject() + ") and derived from it:")
+		for i, text := range derived {
+			if i == len(derived)-1 {
+				d.bullet(text + ".")
+			} else {
+				d.bullet(text + ";")
+			}
+		}
+	}
+	d.pdf.Ln(1)
+	what := ""
+	if about := c.about(); about != "" {
+		what = " They cover " + about + "."
+	}
+	d.para(fmt.Sprintf("It then evaluated %s — each a policy tied to GDPR articles — against that state and those "+
+		"facts, judged by the profile \"%s\".%s Section 4 holds the tables of these facts.", plural(c.total, "control"), r.Metadata.Profile, what))
+	if r.Metadata.Waivers != "" {
+		d.para(fmt.Sprintf("Waivers approved by the auditor came from %s (%s). A finding a complete, unexpired waiver "+
+			"covers is reported as waived, with the waiver that covers it. A transfer basis declared by a resource owner "+
+			"is the owner's statement, shown as such: it is not an approval by the auditor.", r.Metadata.Waivers, plural(len(r.Waivers), "waiver")))
+	} else {
+		d.para("No waiver file was given, so no finding is waived. A transfer basis declared by a resource owner is " +
+			"the owner's statement, shown as such: it is not an approval by the auditor.")
+	}
+	d.para("A control whose input was not collected is reported as not assessed, never as passed. Every finding names " +
+		"the resource (kind, namespace, name), the field and the value found. The same state, policies, profile and " +
+		"audit time always give the same report, and the digests on the integrity page tie this report to them.")
 }
 
 // coverageGap says in words why a resource type is missing.

@@ -40,6 +40,9 @@ const (
 	tablePadX    = 1.3
 	tablePadY    = 0.9
 	maxCellLines = 30 // a longer cell is cut; the JSON has the whole value
+	// keepWhole: a line no wider (a date, a zone, a short host) is not
+	// broken unless the columns' words alone overflow the page.
+	keepWhole = 18.0
 )
 
 // table draws a table across the text width: cells wrap (long names break
@@ -130,14 +133,26 @@ func (d *doc) columnWidths(t table) []float64 {
 	measure := func(c int, text string, bold bool) {
 		d.setCellFont(t.columns[c], bold)
 		for _, para := range strings.Split(text, "\n") {
-			natW[c] = max(natW[c], d.pdf.GetStringWidth(para))
+			w := d.pdf.GetStringWidth(para)
+			natW[c] = max(natW[c], w)
+			if w <= keepWhole {
+				minW[c] = max(minW[c], w)
+				continue
+			}
 			for _, tok := range tokens(para) {
 				minW[c] = max(minW[c], d.pdf.GetStringWidth(strings.TrimRight(tok, " ")))
 			}
 		}
 	}
 	for c, col := range t.columns {
-		measure(c, col.header, true)
+		// A header may take two lines: it asks for half its width.
+		d.setCellFont(col, true)
+		for _, para := range strings.Split(col.header, "\n") {
+			natW[c] = max(natW[c], d.pdf.GetStringWidth(para)/2)
+			for _, tok := range tokens(para) {
+				minW[c] = max(minW[c], d.pdf.GetStringWidth(strings.TrimRight(tok, " ")))
+			}
+		}
 	}
 	for r, row := range t.rows {
 		for c := range min(n, len(row)) {
@@ -248,15 +263,25 @@ func (d *doc) cellLines(x, y, w float64, lines []string, align string) {
 }
 
 // wrap breaks text into lines no wider than w in the current font. Lines
-// break at spaces and after / . - _ : , = when they can, inside a word
+// break at spaces and after / . - : , = when they can, inside a word
 // only when a word alone is too wide.
 func (d *doc) wrap(text string, w float64) []string {
 	var out []string
+	// A space that ends a line takes no room; widths that only rounding
+	// tells apart fit.
+	w += 1e-6
+	width := func(tok string) (all, ink float64) {
+		all = d.pdf.GetStringWidth(tok)
+		if trimmed := strings.TrimRight(tok, " "); len(trimmed) < len(tok) {
+			return all, d.pdf.GetStringWidth(trimmed)
+		}
+		return all, all
+	}
 	for _, para := range strings.Split(text, "\n") {
 		line, lineW := "", 0.0
 		for _, tok := range tokens(para) {
-			tw := d.pdf.GetStringWidth(tok)
-			if lineW+tw <= w {
+			tw, ink := width(tok)
+			if lineW+ink <= w {
 				line += tok
 				lineW += tw
 				continue
@@ -264,15 +289,14 @@ func (d *doc) wrap(text string, w float64) []string {
 			if line != "" {
 				out = append(out, strings.TrimRight(line, " "))
 				tok = strings.TrimLeft(tok, " ")
-				tw = d.pdf.GetStringWidth(tok)
+				tw, ink = width(tok)
 			}
-			line, lineW = "", 0
-			for tw > w && tok != "" {
+			for ink > w && tok != "" {
 				// Too wide on its own: cut it where it fills the line.
 				cut := d.fit(tok, w)
 				out = append(out, tok[:cut])
 				tok = tok[cut:]
-				tw = d.pdf.GetStringWidth(tok)
+				tw, ink = width(tok)
 			}
 			line, lineW = tok, tw
 		}
@@ -296,18 +320,45 @@ func (d *doc) fit(s string, w float64) int {
 }
 
 // tokens splits s after each break opportunity; the pieces join back to s.
+// A word is not broken where that would leave two characters or fewer at
+// its start or its end (eu-west-2, ACC-02, api.vipps.no).
 func tokens(s string) []string {
 	var out []string
-	start := 0
-	for i, r := range s {
-		if strings.ContainsRune(" /.-_:,=", r) {
-			end := i + utf8.RuneLen(r)
-			out = append(out, s[start:end])
-			start = end
+	for len(s) > 0 {
+		// One word and the space after it.
+		end := strings.IndexByte(s, ' ') + 1
+		if end == 0 {
+			end = len(s)
 		}
-	}
-	if start < len(s) {
-		out = append(out, s[start:])
+		word := s[:end]
+		s = s[end:]
+		var pieces []string
+		start := 0
+		for i, r := range word {
+			if strings.ContainsRune(breaks, r) && r != ' ' {
+				pieces = append(pieces, word[start:i+utf8.RuneLen(r)])
+				start = i + utf8.RuneLen(r)
+			}
+		}
+		if start < len(word) {
+			pieces = append(pieces, word[start:])
+		}
+		if n := len(pieces); n > 1 && short(pieces[n-1]) {
+			pieces = append(pieces[:n-2], pieces[n-2]+pieces[n-1])
+		}
+		if len(pieces) > 1 && short(pieces[0]) {
+			pieces = append([]string{pieces[0] + pieces[1]}, pieces[2:]...)
+		}
+		out = append(out, pieces...)
 	}
 	return out
 }
+
+// short reports whether a piece of a word has two characters or fewer,
+// not counting the break or space that ends it.
+func short(piece string) bool {
+	return utf8.RuneCountInString(strings.TrimRight(piece, breaks)) <= 2
+}
+
+// breaks are the characters a line may break after.
+const breaks = " /.-:,="

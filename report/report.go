@@ -12,7 +12,10 @@ import (
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
+	"github.com/tilsyn/tilsyn/transfer"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 // Report identifiers.
@@ -30,14 +33,19 @@ const (
 
 // Report is the JSON evidence of one audit.
 type Report struct {
-	APIVersion string             `json:"apiVersion"`
-	Kind       string             `json:"kind"`
-	Metadata   Metadata           `json:"metadata"`
-	Summary    Summary            `json:"summary"`
-	Scope      Scope              `json:"scope"`
-	Controls   []Control          `json:"controls"`
-	Inventory  Inventory          `json:"inventory"`
-	Coverage   []collect.Coverage `json:"coverage"`
+	APIVersion string    `json:"apiVersion"`
+	Kind       string    `json:"kind"`
+	Metadata   Metadata  `json:"metadata"`
+	Summary    Summary   `json:"summary"`
+	Scope      Scope     `json:"scope"`
+	Controls   []Control `json:"controls"`
+	Inventory  Inventory `json:"inventory"`
+	// Waivers are the auditor-approved waivers of the audit, each with its
+	// status (active, unmatched, expired, incomplete) and the number of
+	// findings it waived. Transfer bases declared by resource owners are
+	// not waivers: they are in inventory.transfers[].basis.
+	Waivers  []waiver.Entry     `json:"waivers"`
+	Coverage []collect.Coverage `json:"coverage"`
 	// UnknownKinds counts objects of kinds tilsyn does not interpret.
 	UnknownKinds []collect.KindCount `json:"unknownKinds,omitempty"`
 	Integrity    Integrity           `json:"integrity"`
@@ -51,13 +59,17 @@ type Metadata struct {
 	Source      collect.Source   `json:"source"`
 	Cluster     *collect.Cluster `json:"cluster,omitempty"`
 	Profile     string           `json:"profile"`
+	// Waivers is the waiver file given (--waivers), empty without one.
+	Waivers string `json:"waivers,omitempty"`
 }
 
 // Summary is the verdict and the counts behind it.
 type Summary struct {
-	Verdict  string         `json:"verdict"`
-	Controls StatusCounts   `json:"controls"`
-	Findings map[string]int `json:"findings"` // by severity, plus "total"
+	Verdict  string       `json:"verdict"`
+	Controls StatusCounts `json:"controls"`
+	// Findings counts the findings no waiver covers, by severity, plus
+	// "total"; "waived" counts those a waiver covers.
+	Findings map[string]int `json:"findings"`
 }
 
 // StatusCounts counts controls by status.
@@ -98,9 +110,28 @@ type Control struct {
 // Finding is a finding with the control's remediation filled in.
 type Finding = evaluate.Finding
 
-// Inventory holds the evidence tables.
+// Inventory holds the evidence tables. Their JSON field names are part of
+// the tilsyn.io/v1 AuditReport schema:
+//
+//	mtls[]       mesh.Row: mode istiod enforces per workload and port
+//	transfers[]  transfer.Destination: every external destination personal
+//	             data can reach — ServiceEntry hosts and ports, and the
+//	             telemetry sinks outside the cluster that something uses —
+//	             with protocol, TLS origination, country and the basis its
+//	             owner declares (the record of Art. 30(1)(e))
+//	storage[]    geo.Volume: every PersistentVolume bound to a
+//	             personal-data claim, with class, size, location evidence,
+//	             countries and whether they are allowed
+//	nodes[]      geo.Node: region, zone, country, providerID and the
+//	             provider's jurisdiction of every node
+//	backups[]    geo.Backup: Velero backup and snapshot locations, where
+//	             they keep data, who holds it and how it is protected
 type Inventory struct {
-	MTLS []mesh.Row `json:"mtls"`
+	MTLS      []mesh.Row             `json:"mtls"`
+	Transfers []transfer.Destination `json:"transfers"`
+	Storage   []geo.Volume           `json:"storage"`
+	Nodes     []geo.Node             `json:"nodes"`
+	Backups   []geo.Backup           `json:"backups"`
 }
 
 // Integrity carries the digests that tie a report to its inputs.
@@ -112,6 +143,8 @@ type Integrity struct {
 	PolicySHA256 string `json:"policySHA256"`
 	// ProfileSHA256 is the SHA-256 of the effective profile's canonical JSON.
 	ProfileSHA256 string `json:"profileSHA256"`
+	// WaiversSHA256 is the SHA-256 of the waiver file, empty without one.
+	WaiversSHA256 string `json:"waiversSHA256,omitempty"`
 	// ReportSHA256 is the SHA-256 of this report's JSON as WriteJSON writes
 	// it, with this field's value empty (see Marshal). It must stay the
 	// last field of the last member of Report.
@@ -124,6 +157,10 @@ type Options struct {
 	// SnapshotDigest is the SHA-256 of the canonical snapshot; empty means
 	// Build computes it.
 	SnapshotDigest string
+	// Results, when set, is called by Evaluate with the evaluation results
+	// before the report is built (for figures such as timings that must
+	// never enter the deterministic report).
+	Results func(*evaluate.Results)
 }
 
 // SnapshotDigest computes the SHA-256 of a snapshot's canonical encoding.
@@ -154,20 +191,23 @@ func Build(s *collect.Snapshot, res *evaluate.Results, opts Options) (*Report, e
 			Source:      s.Metadata.Source,
 			Cluster:     s.Metadata.Cluster,
 			Profile:     res.Profile.Metadata.Name,
+			Waivers:     res.WaiverSource,
 		},
 		Scope:        Scope{PersonalData: PersonalDataScope{Scope: res.Scope, Statement: res.Scope.Statement()}},
 		Controls:     make([]Control, 0, len(res.Controls)),
-		Inventory:    Inventory{MTLS: res.Mesh.Rows},
+		Inventory:    inventoryOf(res),
+		Waivers:      res.Waivers,
 		Coverage:     s.Coverage,
 		UnknownKinds: s.UnknownKinds,
 		Integrity: Integrity{
 			SnapshotSHA256: digest,
 			PolicySHA256:   res.PolicyDigest,
 			ProfileSHA256:  res.ProfileDigest,
+			WaiversSHA256:  res.WaiverDigest,
 		},
 	}
-	if r.Inventory.MTLS == nil {
-		r.Inventory.MTLS = []mesh.Row{}
+	if r.Waivers == nil {
+		r.Waivers = []waiver.Entry{}
 	}
 	for _, cr := range res.Controls {
 		c := Control{
@@ -191,7 +231,7 @@ func Build(s *collect.Snapshot, res *evaluate.Results, opts Options) (*Report, e
 // Summarise counts controls by status and failed findings by severity,
 // and decides the verdict.
 func Summarise(controls []Control) Summary {
-	s := Summary{Findings: map[string]int{"total": 0}}
+	s := Summary{Findings: map[string]int{"total": 0, "waived": 0}}
 	for _, sev := range evaluate.Severities {
 		s.Findings[sev] = 0
 	}
@@ -207,8 +247,11 @@ func Summarise(controls []Control) Summary {
 		case evaluate.NotAssessed:
 			s.Controls.NotAssessed++
 		}
-		if c.Status == evaluate.Fail {
-			for _, f := range c.Findings {
+		for _, f := range c.Findings {
+			switch {
+			case f.Waiver != nil:
+				s.Findings["waived"]++
+			case c.Status == evaluate.Fail:
 				s.Findings[f.Severity]++
 				s.Findings["total"]++
 			}
@@ -234,7 +277,7 @@ func (r *Report) FailsAt(severity string) bool {
 			continue
 		}
 		for _, f := range c.Findings {
-			if evaluate.SeverityRank(f.Severity) >= min {
+			if f.Waiver == nil && evaluate.SeverityRank(f.Severity) >= min {
 				return true
 			}
 		}
@@ -263,5 +306,8 @@ func Evaluate(ctx context.Context, e *evaluate.Engine, s *collect.Snapshot, now 
 		return nil, d.err
 	}
 	opts.SnapshotDigest = d.digest
+	if opts.Results != nil {
+		opts.Results(res)
+	}
 	return Build(s, res, opts)
 }

@@ -62,14 +62,10 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 	for _, c := range r.Controls {
 		detail := ""
 		switch c.Status {
-		case evaluate.Fail:
-			detail = plural(len(c.Findings), "finding")
+		case evaluate.Fail, evaluate.Waived:
+			detail = findingCount(c)
 		case evaluate.NotAssessed:
-			var reasons []string
-			for _, g := range c.NotAssessed {
-				reasons = append(reasons, g.Reason)
-			}
-			detail = strings.Join(reasons, "; ")
+			detail = gapSummary(c.NotAssessed)
 		}
 		p.printf("  %s %-8s %-8s %-*s  %s\n", paint(fmt.Sprintf("%-12s", strings.ToUpper(string(c.Status))), statusColor(c.Status), opts.Color),
 			c.ID, c.Severity, titleWidth, truncate(c.Title, titleWidth), detail)
@@ -85,7 +81,9 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 			continue
 		}
 		for _, f := range c.Findings {
-			all = append(all, row{c.ID, f})
+			if f.Waiver == nil {
+				all = append(all, row{c.ID, f})
+			}
 		}
 	}
 	if len(all) > 0 {
@@ -103,6 +101,8 @@ func WriteText(w io.Writer, r *Report, opts TextOptions) error {
 			p.printf("           %s\n", x.f.Message)
 		}
 	}
+
+	writeEvidence(p, r)
 
 	counts := map[string]int{}
 	encrypted, workloads := 0, map[string]bool{}

@@ -117,7 +117,7 @@ func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State, opts JudgeOption
 	for _, t := range collect.Registry {
 		var ids []string
 		for _, c := range e.Controls() {
-			if slices.Contains(c.Requires, t.Key) {
+			if c.Phase != evaluate.PhaseWaivers && slices.Contains(c.Requires, t.Key) {
 				ids = append(ids, c.ID)
 			}
 		}
@@ -348,11 +348,14 @@ func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen ui
 // a workload shows the missing sidecar in its containers, where its
 // template showed it in a label — is not introduced by the change; nor is
 // a second problem of a severity the resource already had under the
-// control.
+// control. Findings a waiver covers count on neither side.
 func introduced(before, after []evaluate.Result) []Introduced {
 	standing := map[string]int{}
 	for _, r := range before {
 		for _, f := range r.Findings {
+			if f.Waiver != nil {
+				continue
+			}
 			k := standingKey(r.Control.ID, f)
 			if rank, ok := standing[k]; !ok || evaluate.SeverityRank(f.Severity) > rank {
 				standing[k] = evaluate.SeverityRank(f.Severity)
@@ -362,6 +365,9 @@ func introduced(before, after []evaluate.Result) []Introduced {
 	var out []Introduced
 	for _, r := range after {
 		for _, f := range r.Findings {
+			if f.Waiver != nil {
+				continue // an auditor accepted it
+			}
 			if rank, ok := standing[standingKey(r.Control.ID, f)]; ok && evaluate.SeverityRank(f.Severity) <= rank {
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/tilsyn/tilsyn/internal/version"
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/report"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 // ReportName is the base name of report files in --out.
@@ -28,6 +29,7 @@ type auditConfig struct {
 	DefaultNamespace string
 	PolicyDirs       []string
 	Profile          string
+	Waivers          string
 	Formats          []string
 	Out              string
 	FailOn           string
@@ -44,6 +46,9 @@ type auditConfig struct {
 	// Live is set when neither manifests nor a snapshot are given.
 	Live       bool
 	LiveConfig liveConfig
+	// Stats prints how long each fact family and control took to stderr;
+	// timings never enter the report.
+	Stats bool
 }
 
 // fileFormats are written as files into --out; text goes to the terminal.
@@ -84,7 +89,10 @@ const auditExamples = `  # Audit the bundled sample cluster and keep the evidenc
   tilsyn audit --context prod-oslo -n payments,ledger --out evidence/
 
   # In a CronJob: the pod's ServiceAccount, one folder per run, last 30 kept
-  tilsyn audit --in-cluster --out /evidence --keep 30`
+  tilsyn audit --in-cluster --out /evidence --keep 30
+
+  # Your own profile and the waivers your DPO approved; show the slowest rules
+  tilsyn audit -f k8s/ --profile our-profile.yaml --waivers waivers.yaml --stats`
 
 // parseAuditFlags turns arguments into an auditConfig. stdoutTTY decides
 // the default format.
@@ -97,6 +105,7 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	fs.StringVar(&c.DefaultNamespace, "default-namespace", "default", "namespace of manifest objects that name none")
 	fs.StringArrayVar(&c.PolicyDirs, "policy", nil, "directory of extra Rego policies (same METADATA convention); repeatable")
 	fs.StringVar(&c.Profile, "profile", profile.Default, "built-in profile name ("+strings.Join(profile.Names(), ", ")+") or profile YAML file")
+	fs.StringVar(&c.Waivers, "waivers", "", "YAML file of auditor-approved waivers (kind WaiverList)")
 	fs.StringVar(&formats, "format", "", "comma-separated output formats: "+strings.Join(allFormats, ", ")+" (default: json,pdf,text with --out DIR; text on a terminal, else json)")
 	fs.StringVarP(&c.Out, "out", "o", "-", "output directory, or - for standard output")
 	fs.StringVar(&c.FailOn, "fail-on", "low", "exit 1 when a finding has this severity or higher: "+strings.Join(evaluate.Severities, ", "))
@@ -106,6 +115,7 @@ func parseAuditFlags(args []string, out io.Writer, stdoutTTY bool) (auditConfig,
 	fs.BoolVarP(&c.Quiet, "quiet", "q", false, "print nothing but errors")
 	fs.StringVar(&c.Sign, "sign", "", "Ed25519 private key (from 'tilsyn keygen'): write a detached signature beside each report file")
 	fs.BoolVar(&c.SaveSnapshot, "save-snapshot", false, "also write the audited snapshot ("+SnapshotName+") into --out, for 'tilsyn verify'")
+	fs.BoolVar(&c.Stats, "stats", false, "print the time each fact family and control took to standard error, slowest first")
 	addLiveFlags(fs, &c.LiveConfig)
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
@@ -188,7 +198,13 @@ func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *r
 	if err != nil {
 		return nil, nil, err
 	}
-	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON})
+	var waivers *waiver.Set
+	if c.Waivers != "" {
+		if waivers, err = waiver.Load(c.Waivers); err != nil {
+			return nil, nil, err
+		}
+	}
+	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON, Waivers: waivers})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,13 +212,23 @@ func audit(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, *r
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := evaluateSnapshot(ctx, engine, snap, c.Now)
+	rep, err := evaluateSnapshot(ctx, engine, snap, c.Now, statsTo(c, s))
 	return snap, rep, err
 }
 
-// evaluateSnapshot evaluates a snapshot at now and builds its report.
-func evaluateSnapshot(ctx context.Context, engine *evaluate.Engine, snap *collect.Snapshot, now time.Time) (*report.Report, error) {
-	return report.Evaluate(ctx, engine, snap, now, report.Options{ToolVersion: version.Version})
+// evaluateSnapshot evaluates a snapshot at now and builds its report;
+// stats, when not nil, is given the results first (timings never enter the
+// report).
+func evaluateSnapshot(ctx context.Context, engine *evaluate.Engine, snap *collect.Snapshot, now time.Time, stats func(*evaluate.Results)) (*report.Report, error) {
+	return report.Evaluate(ctx, engine, snap, now, report.Options{ToolVersion: version.Version, Results: stats})
+}
+
+// statsTo returns the --stats printer, nil without --stats.
+func statsTo(c auditConfig, s Streams) func(*evaluate.Results) {
+	if !c.Stats {
+		return nil
+	}
+	return func(res *evaluate.Results) { writeStats(s.Err, res) }
 }
 
 func loadSnapshot(ctx context.Context, c auditConfig, s Streams) (*collect.Snapshot, error) {

@@ -53,8 +53,8 @@ func TestDiffCommand(t *testing.T) {
 		}
 		disappeared++
 	}
-	if disappeared != 9 || len(drift.Controls) != 5 {
-		t.Errorf("%d findings disappeared and %d controls changed, want 9 and 5:\n%s", disappeared, len(drift.Controls), out)
+	if disappeared != 52 || len(drift.Controls) != 24 {
+		t.Errorf("%d findings disappeared and %d controls changed, want 52 and 24:\n%s", disappeared, len(drift.Controls), out)
 	}
 
 	out, _, code = run(t, "", "diff", before, before)

@@ -19,6 +19,7 @@ import (
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/report"
 	"github.com/tilsyn/tilsyn/signature"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 const verifyUsage = `Usage: tilsyn verify REPORT.json [flags]
@@ -35,8 +36,9 @@ Check that audit evidence is intact and reproducible:
     report's audit time gives the same report, byte for byte.
 
 Re-evaluation uses the built-in policies plus the --policy directories and
-the --profile given (default: the report's profile, when it is built in);
-they must reproduce the policy and profile digests the report records.
+the --profile given (default: the report's profile, when it is built in),
+and the --waivers file given (default: the file the report names); they
+must reproduce the policy, profile and waiver digests the report records.
 Exit code 0 when every check passes, 1 when one fails, 2 on bad input.`
 
 const verifyExamples = `  tilsyn verify evidence/tilsyn-report.json --key audit.pub
@@ -49,6 +51,7 @@ type verifyConfig struct {
 	PDF        string
 	PolicyDirs []string
 	Profile    string
+	Waivers    string
 }
 
 func parseVerifyFlags(args []string, out io.Writer) (verifyConfig, error) {
@@ -59,6 +62,7 @@ func parseVerifyFlags(args []string, out io.Writer) (verifyConfig, error) {
 	fs.StringVar(&c.PDF, "pdf", "", "the PDF to check (default: the report's name with .pdf, if present)")
 	fs.StringArrayVar(&c.PolicyDirs, "policy", nil, "a --policy directory the audit used; repeatable, in the same order")
 	fs.StringVar(&c.Profile, "profile", "", "the profile the audit used, name or file (default: the report's profile)")
+	fs.StringVar(&c.Waivers, "waivers", "", "the waiver file the audit used (default: the file the report names, metadata.waivers)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
 	}
@@ -279,7 +283,11 @@ func (v *verifier) checkSnapshot(ctx context.Context, c verifyConfig, path strin
 	if err != nil {
 		return err
 	}
-	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON})
+	waivers, ok := verifyWaivers(v, c, rep)
+	if !ok {
+		return nil
+	}
+	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON, Waivers: waivers})
 	if err != nil {
 		return err
 	}
@@ -328,6 +336,42 @@ func (v *verifier) checkSnapshot(ctx context.Context, c verifyConfig, path strin
 		v.fail("re-evaluation: evaluating the snapshot gives a different result:\n%s", indent(b.String()))
 	}
 	return nil
+}
+
+// verifyWaivers loads the waiver file an audit used and checks it against
+// the digest the report records. The file is given the name the report
+// records, so that the re-evaluated report names it the same way. ok is
+// false when a check failed.
+func verifyWaivers(v *verifier, c verifyConfig, rep *report.Report) (*waiver.Set, bool) {
+	want := rep.Integrity.WaiversSHA256
+	if want == "" {
+		if c.Waivers != "" {
+			v.fail("waivers: --waivers %s was given, but the report records that the audit used none", c.Waivers)
+			return nil, false
+		}
+		return nil, true
+	}
+	path := c.Waivers
+	if path == "" {
+		path = rep.Metadata.Waivers
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		v.fail("waivers: the audit used waivers %s (SHA-256 %s); give that file with --waivers: %v", rep.Metadata.Waivers, want, err)
+		return nil, false
+	}
+	if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != want {
+		v.fail("waivers: %s hashes to %s, the report records %s: give the waiver file the audit used with --waivers",
+			path, hex.EncodeToString(sum[:]), want)
+		return nil, false
+	}
+	set, err := waiver.Parse(rep.Metadata.Waivers, data)
+	if err != nil {
+		v.fail("waivers: %v", err)
+		return nil, false
+	}
+	v.ok("waivers: %s matches integrity.waiversSHA256", path)
+	return set, true
 }
 
 func policyDirsText(dirs []string) string {

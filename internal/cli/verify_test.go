@@ -167,3 +167,26 @@ func TestVerifyBadInput(t *testing.T) {
 		}
 	}
 }
+
+// An audit with waivers is reproduced only with the same waiver file.
+func TestVerifyWithWaivers(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "evidence")
+	args := append([]string{"audit", "-f", "testdata/examples/nordic-fintech", "--now", fixedNow, "--out", dir, "--format", "json", "--save-snapshot"}, nordicArgs...)
+	if _, errOut, code := run(t, "", args...); code != ExitFail {
+		t.Fatalf("audit: exit %d: %s", code, errOut)
+	}
+	rep := filepath.Join(dir, "tilsyn-report.json")
+	profileArg := []string{"--profile", "testdata/profiles/nordic-fintech.yaml"}
+	out, errOut, code := run(t, "", append([]string{"verify", rep}, profileArg...)...)
+	if code != ExitOK || !strings.Contains(out, "ok    waivers: testdata/waivers/nordic-fintech.yaml matches") || !strings.Contains(out, "byte for byte") {
+		t.Errorf("verify with the report's waiver file: exit %d\n%s%s", code, out, errOut)
+	}
+	other := filepath.Join(t.TempDir(), "waivers.yaml")
+	if err := os.WriteFile(other, []byte("apiVersion: tilsyn.io/v1\nkind: WaiverList\nwaivers: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = run(t, "", append([]string{"verify", rep, "--waivers", other}, profileArg...)...)
+	if code != ExitFail || !strings.Contains(out, "give the waiver file the audit used with --waivers") {
+		t.Errorf("verify with another waiver file: exit %d\n%s", code, out)
+	}
+}

@@ -26,37 +26,11 @@ package tilsyn.controls.mesh_03
 import data.tilsyn.lib
 import rego.v1
 
-# tls_blocks yields [path, tls] for every tls block of a DestinationRule.
-tls_blocks(spec) := array.concat(
-	array.concat(top(spec), port_level(object.get(spec, "trafficPolicy", {}), "spec.trafficPolicy")),
-	subset_blocks(spec),
-)
-
-top(spec) := [["spec.trafficPolicy.tls", spec.trafficPolicy.tls]] if spec.trafficPolicy.tls
-
-top(spec) := [] if not spec.trafficPolicy.tls
-
-port_level(tp, prefix) := [[sprintf("%s.portLevelSettings[%d].tls", [prefix, i]), p.tls] |
-	some i, p in object.get(tp, "portLevelSettings", [])
-	p.tls
-]
-
-subset_blocks(spec) := [b |
-	some i, s in object.get(spec, "subsets", [])
-	tp := object.get(s, "trafficPolicy", {})
-	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
-	some b in array.concat(subset_top(tp, prefix), port_level(tp, prefix))
-]
-
-subset_top(tp, prefix) := [[sprintf("%s.tls", [prefix]), tp.tls]] if tp.tls
-
-subset_top(tp, prefix) := [] if not tp.tls
-
 findings contains f if {
 	some fact in input.facts.destinationRules
 	fact.target == "mesh"
 	rule := input.resources.destinationrules[fact.ref.index]
-	some block in tls_blocks(rule.spec)
+	some block in lib.tls_blocks(rule.spec)
 	mode := object.get(block[1], "mode", "DISABLE")
 	problem := problems(mode, fact)
 	f := {

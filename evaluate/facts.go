@@ -1,0 +1,155 @@
+package evaluate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
+	"github.com/tilsyn/tilsyn/mesh"
+	"github.com/tilsyn/tilsyn/pki"
+	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/transfer"
+)
+
+// Derived holds the facts derived in Go beyond the mesh's: where nodes,
+// volumes and backups are, the mesh CA's certificates, and where data can
+// leave the cluster. Policies see them under input.facts; the report's
+// inventories are built from them.
+type Derived struct {
+	Location Location `json:"location"`
+	PKI      PKI      `json:"pki"`
+	// Transfers are the hosts and ports of MESH_EXTERNAL ServiceEntries.
+	Transfers []transfer.Destination `json:"transfers"`
+	// TelemetrySinks are the mesh's telemetry providers.
+	TelemetrySinks []transfer.Sink `json:"telemetrySinks"`
+	// PodSysctls are the securityContext.sysctls of personal-data
+	// workloads that set any, keyed "namespace/Kind/name" (RES-02). They
+	// are read here so that the policies need not convert every pod.
+	PodSysctls map[string][]Sysctl `json:"podSysctls"`
+	// NodeTuning holds the node agent's records (RES-01):
+	//
+	//	records: {"<node>": {
+	//	  "collectedAt": "<RFC 3339>",
+	//	  "sysctls": {"<name>": {"value": "<as read>"} | {"absent": "<reason>"}},
+	//	  "conntrackCount": {"value": "<n>"} | {"absent": "<reason>"}}}
+	//
+	// A node without a record is not assessed. Nothing fills it until the
+	// node agent's records are collected.
+	NodeTuning NodeTuning `json:"nodeTuning"`
+}
+
+// Sysctl is one entry of a pod's securityContext.sysctls.
+type Sysctl struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+	// Field is the entry's path within the workload's object.
+	Field string `json:"field"`
+}
+
+// NodeTuning is the node agent's evidence, by node name.
+type NodeTuning struct {
+	Records map[string]any `json:"records"`
+}
+
+// Location is input.facts.location.
+type Location struct {
+	Nodes []geo.Node `json:"nodes"`
+	// NodeCountries counts nodes by country ("unknown" included).
+	NodeCountries map[string]int `json:"nodeCountries"`
+	Volumes       []geo.Volume   `json:"volumes"`
+	// MissingVolumes are personal-data claims bound to volumes the
+	// snapshot does not hold.
+	MissingVolumes []geo.MissingVolume `json:"missingVolumes"`
+	StorageClasses []geo.StorageClass  `json:"storageClasses"`
+	// Placement holds the location pins of personal-data workloads that
+	// have any, keyed "namespace/Kind/name".
+	Placement map[string]geo.Placement `json:"placement"`
+	Backups   []geo.Backup             `json:"backups"`
+}
+
+// PKI is input.facts.pki.
+type PKI struct {
+	// CANamespace is where istiod's CA runs (the mesh root namespace).
+	CANamespace string           `json:"caNamespace"`
+	RootCerts   []pki.RootBundle `json:"rootCerts"`
+	CASecrets   pki.CASecrets    `json:"caSecrets"`
+}
+
+// Timing is the time one stage of an evaluation took.
+type Timing struct {
+	Stage    string
+	Duration time.Duration
+}
+
+// derive computes the Go facts, recording how long each family took.
+func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile, timings *[]Timing) *Derived {
+	inScope := map[string]bool{}
+	for _, ns := range scope.Namespaces {
+		inScope[ns] = true
+	}
+	pd := func(ns string) bool { return inScope[ns] }
+	r := geo.New(p)
+	d := &Derived{NodeTuning: NodeTuning{Records: map[string]any{}}, PodSysctls: map[string][]Sysctl{}}
+	clock := time.Now()
+	lap := func(stage string) {
+		now := time.Now()
+		*timings = append(*timings, Timing{stage, now.Sub(clock)})
+		clock = now
+	}
+
+	nodes := geo.Nodes(s, r)
+	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
+		Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
+		MissingVolumes: geo.MissingVolumes(s, pd),
+		StorageClasses: geo.StorageClasses(s, r, nodes, pd),
+		Placement:      map[string]geo.Placement{},
+		Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}
+	placer := geo.NewPlacer(r, nodes)
+	for _, w := range m.Workloads {
+		if !inScope[w.Namespace] {
+			continue
+		}
+		objs := s.Resources[w.Ref.Resource]
+		if w.Ref.Index >= len(objs) {
+			continue
+		}
+		path := strings.Split(strings.TrimSuffix(w.TemplatePath+"spec", "."), ".")
+		spec := collect.Map(objs[w.Ref.Index], path...)
+		if spec == nil {
+			continue
+		}
+		key := w.Namespace + "/" + w.Kind + "/" + w.Name
+		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok {
+			d.Location.Placement[key] = pl
+		}
+		for i, x := range collect.List(spec, "securityContext", "sysctls") {
+			xm, _ := x.(map[string]any)
+			d.PodSysctls[key] = append(d.PodSysctls[key], Sysctl{Name: collect.Str(xm, "name"), Value: fmt.Sprint(xm["value"]),
+				Field: fmt.Sprintf("%sspec.securityContext.sysctls[%d]", w.TemplatePath, i)})
+		}
+	}
+	lap("facts: location and pod settings (nodes, volumes, storage classes, placement, sysctls, backups)")
+
+	d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
+	lap("facts: pki (root certificates, CA secrets)")
+
+	var namespaces []string
+	for _, o := range s.Resources[collect.Namespaces] {
+		_, name := collect.NamespaceName(o)
+		namespaces = append(namespaces, name)
+	}
+	opts := transfer.Options{Resolver: r, InScope: pd, Namespaces: append(namespaces, scope.Namespaces...)}
+	d.Transfers = orEmpty(transfer.Destinations(s, m, opts))
+	d.TelemetrySinks = transfer.Sinks(s, m, d.Transfers, opts)
+	lap("facts: transfers (ServiceEntries, telemetry sinks)")
+	return d
+}
+
+func orEmpty[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
+}
