@@ -81,6 +81,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	reads(compiler, controls)
 	var profileData map[string]any
 	if err := json.Unmarshal(opts.ProfileJSON, &profileData); err != nil {
 		return nil, fmt.Errorf("profile: %w", err)

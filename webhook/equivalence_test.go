@@ -99,6 +99,8 @@ func newTestJudge(t testing.TB, e *evaluate.Engine, p *profile.Profile, s *colle
 func checkCreate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collect.Snapshot, every int) {
 	full := audit(t, e, s)
 	n := 0
+	var st stats
+	defer st.log(t)
 	for _, rt := range collect.Registry {
 		for i, o := range s.Resources[rt.Key] {
 			n++
@@ -114,6 +116,7 @@ func checkCreate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collec
 				t.Fatalf("%s: %v", name, err)
 			}
 			want := keys(introduced(audit(t, e, rest), full))
+			st.add(v, want)
 			if diff := cmp.Diff(want, keys(v.Findings)); diff != "" {
 				t.Errorf("%s (global %v, %d objects): webhook and audit disagree (-audit +webhook):\n%s", name, v.Global, v.Objects, diff)
 			}
@@ -127,6 +130,8 @@ func checkUpdate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collec
 	j := newTestJudge(t, e, p, s)
 	full := audit(t, e, s)
 	n := 0
+	var st stats
+	defer st.log(t)
 	for _, rt := range collect.Registry {
 		for i, o := range s.Resources[rt.Key] {
 			for k, mutated := range mutations(rt, o) {
@@ -141,6 +146,7 @@ func checkUpdate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collec
 					t.Fatalf("%s: %v", name, err)
 				}
 				want := keys(introduced(full, audit(t, e, without(s, rt.Key, i, mutated))))
+				st.add(v, want)
 				if diff := cmp.Diff(want, keys(v.Findings)); diff != "" {
 					t.Errorf("%s (global %v, %d objects): webhook and audit disagree (-audit +webhook):\n%s", name, v.Global, v.Objects, diff)
 				}
@@ -231,6 +237,39 @@ func mutations(t collect.ResourceType, o collect.Object) map[string]collect.Obje
 	case collect.ServiceEntries:
 		mut("no annotations", func(c collect.Object) { delete(collect.Map(c, "metadata"), "annotations") })
 		mut("internal", func(c collect.Object) { setPath(c, []string{"spec", "location"}, "MESH_INTERNAL") })
+	case collect.PersistentVolumes:
+		mut("zone in London", func(c collect.Object) {
+			setPath(c, []string{"spec", "nodeAffinity", "required", "nodeSelectorTerms"}, []any{map[string]any{
+				"matchExpressions": []any{map[string]any{"key": "topology.kubernetes.io/zone", "operator": "In", "values": []any{"eu-west-2a"}}}}})
+		})
+		mut("unbound", func(c collect.Object) { delete(collect.Map(c, "spec"), "claimRef") })
+	case collect.PersistentVolumeClaims:
+		mut("other class", func(c collect.Object) { setPath(c, []string{"spec", "storageClassName"}, "gp3-london") })
+		mut("default class", func(c collect.Object) { delete(collect.Map(c, "spec"), "storageClassName") })
+	case collect.StorageClasses:
+		mut("anywhere", func(c collect.Object) { delete(c, "allowedTopologies") })
+	case collect.Nodes:
+		mut("London", func(c collect.Object) {
+			setPath(c, []string{"metadata", "labels", "topology.kubernetes.io/region"}, "eu-west-2")
+			setPath(c, []string{"metadata", "labels", "topology.kubernetes.io/zone"}, "eu-west-2a")
+		})
+	case collect.BackupStorageLocations, collect.VolumeSnapshotLocations:
+		mut("region us", func(c collect.Object) { setPath(c, []string{"spec", "config", "region"}, "us-east-1") })
+		mut("insecure", func(c collect.Object) { setPath(c, []string{"spec", "config", "insecureSkipTLSVerify"}, "true") })
+	case collect.NetworkPolicies:
+		mut("ingress only", func(c collect.Object) { setPath(c, []string{"spec", "policyTypes"}, []any{"Ingress"}) })
+	case collect.Gateways:
+		mut("plain http", func(c collect.Object) {
+			setPath(c, []string{"spec", "servers"}, []any{map[string]any{"port": map[string]any{"number": json.Number("80"), "name": "http", "protocol": "HTTP"}, "hosts": []any{"*"}}})
+		})
+	case collect.Sidecars:
+		mut("allow any", func(c collect.Object) { setPath(c, []string{"spec", "outboundTrafficPolicy", "mode"}, "ALLOW_ANY") })
+	case collect.Telemetries:
+		mut("full sampling", func(c collect.Object) {
+			setPath(c, []string{"spec", "tracing"}, []any{map[string]any{"randomSamplingPercentage": json.Number("100")}})
+		})
+	case collect.ConfigMaps:
+		mut("data", func(c collect.Object) { setPath(c, []string{"data", "extra"}, "x") })
 	case collect.Services:
 		mut("no selector", func(c collect.Object) { delete(collect.Map(c, "spec"), "selector") })
 		mut("select app", func(c collect.Object) { setPath(c, []string{"spec", "selector"}, map[string]any{"app": "renamed"}) })
@@ -265,4 +304,23 @@ func deepCopy(o collect.Object) collect.Object {
 		panic(err)
 	}
 	return out
+}
+
+// stats counts what the checks covered.
+type stats struct{ checks, introducing, findings, global int }
+
+func (s *stats) add(v Verdict, want []string) {
+	s.checks++
+	if len(want) > 0 {
+		s.introducing++
+		s.findings += len(want)
+	}
+	if v.Global {
+		s.global++
+	}
+}
+
+func (s *stats) log(t *testing.T) {
+	t.Logf("%d changes judged, %d of them introducing %d findings; %d judged against the whole cluster",
+		s.checks, s.introducing, s.findings, s.global)
 }

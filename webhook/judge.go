@@ -34,8 +34,14 @@ type Judge struct {
 	// subsets are the controls each type can affect: those whose
 	// requires list the type.
 	subsets map[string]*evaluate.Subset
-	before  *cache.LRUExpireCache
-	now     func() time.Time
+	// inert are the controls a ConfigMap whose data is not kept can
+	// affect: those that read ConfigMaps themselves, not the facts
+	// derived from Istio's and tilsyn's own.
+	inert *evaluate.Subset
+	// reads are the types a subset's controls read.
+	reads  map[*evaluate.Subset]map[string]bool
+	before *cache.LRUExpireCache
+	now    func() time.Time
 
 	scopeMu  sync.Mutex
 	scope    scope
@@ -60,6 +66,10 @@ func newScope(s evaluate.Scope) scope {
 // within narrows a scope to some namespaces: a neighbourhood's policies
 // look up the namespaces of its own objects only, and listing the
 // cluster's thousands would cost every judgement their conversion.
+//
+// The caller adds a witness (see witness): whether any namespace processes
+// personal data decides some facts (a ServiceEntry exported to every
+// namespace is a transfer of personal data if any is).
 func (sc scope) within(namespaces map[string]bool) evaluate.Scope {
 	out := sc.Scope
 	out.Namespaces = []string{}
@@ -70,6 +80,17 @@ func (sc scope) within(namespaces map[string]bool) evaluate.Scope {
 	}
 	sort.Strings(out.Namespaces)
 	return out
+}
+
+// witness is a personal-data namespace outside a neighbourhood's
+// namespaces, the same with and without the change, if there is one.
+func witness(before, after scope, namespaces map[string]bool) string {
+	for _, ns := range before.Namespaces {
+		if !namespaces[ns] && after.in[ns] {
+			return ns
+		}
+	}
+	return ""
 }
 
 // Introduced is a finding a change introduces, with its control.
@@ -107,27 +128,41 @@ type JudgeOptions struct {
 // NewJudge returns a judge over a state. p is the engine's profile (the
 // personal-data scope is decided with it over the whole state).
 func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State, opts JudgeOptions) (*Judge, error) {
-	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{}, now: time.Now}
+	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{}, now: time.Now,
+		reads: map[*evaluate.Subset]map[string]bool{}}
 	switch {
 	case opts.CacheSize == 0:
 		j.before = cache.NewLRUExpireCache(DefaultCacheSize)
 	case opts.CacheSize > 0:
 		j.before = cache.NewLRUExpireCache(opts.CacheSize)
 	}
-	for _, t := range collect.Registry {
+	subset := func(match func(evaluate.Control) bool) (*evaluate.Subset, error) {
 		var ids []string
+		reads := map[string]bool{}
 		for _, c := range e.Controls() {
-			if c.Phase != evaluate.PhaseWaivers && slices.Contains(c.Requires, t.Key) {
+			if c.Phase != evaluate.PhaseWaivers && match(c) {
 				ids = append(ids, c.ID)
+				for _, r := range c.Reads {
+					reads[r] = true
+				}
 			}
 		}
 		sub, err := e.Subset(ids)
+		if err == nil {
+			j.reads[sub] = reads
+		}
+		return sub, err
+	}
+	for _, t := range collect.Registry {
+		sub, err := subset(func(c evaluate.Control) bool { return slices.Contains(c.Reads, t.Key) })
 		if err != nil {
 			return nil, err
 		}
 		j.subsets[t.Key] = sub
 	}
-	return j, nil
+	var err error
+	j.inert, err = subset(func(c evaluate.Control) bool { return slices.Contains(c.ReadsObjects, collect.ConfigMaps) })
+	return j, err
 }
 
 // Controls returns the ids of the controls a type can affect.
@@ -178,6 +213,9 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 		c.ns = ""
 	}
 	sub := j.subsets[t.Key]
+	if t.Key == collect.ConfigMaps && !collect.KeepConfigMapData(c.name) {
+		sub = j.inert
+	}
 	if len(sub.IDs()) == 0 {
 		return nil, nil
 	}
@@ -192,7 +230,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	scopeAfter := scopeBefore
 	var entries []*entry
 	if !p.global {
-		entries, p.truncated, p.global = s.neighbourhood(c)
+		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub])
 	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
 		// The change may move the personal-data scope: a Namespace's
@@ -228,6 +266,9 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 			if e.t.Key == collect.Namespaces {
 				namespaces[e.name] = true
 			}
+		}
+		if w := witness(scopeBefore, scopeAfter, namespaces); w != "" {
+			namespaces[w] = true
 		}
 		p.scopeBefore, p.scopeAft = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
 	}

@@ -56,9 +56,13 @@ type hood struct {
 	hostsDone  map[string]bool
 	// exclude is the changed object, which the neighbourhood never holds.
 	exclude objRef
-	// truncated are rules and entries whose host patterns were not
-	// followed (see close).
+	// truncated are rules, entries and classes whose relations were not
+	// all followed (see close).
 	truncated map[objRef]bool
+	// reads are the types the judging controls read.
+	reads map[string]bool
+	// claims and volumes whose storage relations were followed.
+	storage map[*entry]bool
 }
 
 // change is what a request asks to store: the object's type, namespace
@@ -84,12 +88,13 @@ func (c change) versions() []collect.Object {
 
 // neighbourhood returns the entries a change is judged against, or global
 // when only the whole cluster will do. The caller holds s.mu for reading.
-func (s *State) neighbourhood(c change) (entries []*entry, truncated map[objRef]bool, global bool) {
+func (s *State) neighbourhood(c change, reads map[string]bool) (entries []*entry, truncated map[objRef]bool, global bool) {
 	if s.globalChange(c) {
 		return nil, nil, true
 	}
 	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{},
-		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{}}
+		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{},
+		reads: reads, storage: map[*entry]bool{}}
 	home := c.ns
 	if c.t.Key == collect.Namespaces {
 		home = c.name
@@ -120,11 +125,18 @@ func (s *State) neighbourhood(c change) (entries []*entry, truncated map[objRef]
 		h.namespace(c.ns)
 	case key == collect.Namespaces:
 		h.namespace(c.name)
+	case key == collect.PersistentVolumes:
+		for _, o := range versions {
+			h.volume(newEntry(c.t, o, 0, s.domain))
+		}
 	case c.t.Namespaced:
 		h.namespace(c.ns)
 		for _, o := range versions {
 			h.hosts(hostsOf(c.t, o, c.ns, s.domain))
 		}
+	}
+	if reads[collect.Nodes] {
+		h.nodes(versions)
 	}
 	h.close()
 	return h.list, h.truncated, false
@@ -133,11 +145,19 @@ func (s *State) neighbourhood(c change) (entries []*entry, truncated map[objRef]
 // globalChange reports whether a change can alter findings anywhere in
 // the cluster.
 func (s *State) globalChange(c change) bool {
-	if !c.t.Namespaced && c.t.Key != collect.Namespaces {
-		return true // Nodes, PersistentVolumes, StorageClasses
+	switch c.t.Key {
+	case collect.Nodes, collect.StorageClasses, collect.Telemetries:
+		// A node can make the cluster span other countries, a class serve
+		// claims anywhere, a Telemetry resource send any namespace's data
+		// to a sink.
+		return true
 	}
 	for _, o := range c.versions() {
 		switch c.t.Key {
+		case collect.Sidecars:
+			if c.ns == s.root {
+				return true // the mesh's default egress policy
+			}
 		case collect.ConfigMaps:
 			if c.name == "istio" || c.ns == s.root && collect.KeepConfigMapData(c.name) {
 				return true
@@ -353,6 +373,77 @@ func (h *hood) serviceHost(host string) (name, ns string, ok bool) {
 	return name, ns, ok && !strings.Contains(ns, ".")
 }
 
+// volume adds what a PersistentVolume's location facts come from: the
+// claim it is bound to and that claim's Namespace, and the
+// StorageClasses (whose use by claims is then only partly known here).
+func (h *hood) volume(pv *entry) {
+	if pv.claim != (objRef{}) {
+		h.add(h.s.get(collect.PersistentVolumeClaims, pv.claim.ns, pv.claim.name))
+		h.add(h.s.get(collect.Namespaces, "", pv.claim.ns))
+	}
+	h.storageClasses()
+}
+
+// claim adds the volumes bound to a claim and the StorageClasses.
+func (h *hood) claim(pvc *entry) {
+	for pv := range h.s.volumes[objRef{pvc.ns, "PersistentVolumeClaim", pvc.name}] {
+		h.add(pv)
+	}
+	if name := collect.Str(pvc.obj, "spec", "volumeName"); name != "" {
+		h.add(h.s.get(collect.PersistentVolumes, "", name))
+	}
+	h.storageClasses()
+}
+
+// storageClasses adds every StorageClass (there are few), marked as
+// truncated: how many personal-data claims use each is counted over the
+// neighbourhood's claims only.
+func (h *hood) storageClasses() {
+	for _, sc := range h.s.objects[collect.StorageClasses][""] {
+		h.add(sc)
+		h.truncated[objRef{"", sc.t.Kind, sc.name}] = true
+	}
+}
+
+// nodes adds one node of every location class — which countries the
+// cluster spans is then known, though not how many nodes each has — and
+// the nodes the changed objects name (a pod's node, a hostname pin).
+func (h *hood) nodes(versions []collect.Object) {
+	for _, class := range h.s.nodeClasses {
+		var first *entry
+		for e := range class {
+			if first == nil || e.name < first.name {
+				first = e
+			}
+		}
+		h.add(first)
+	}
+	byName := h.s.objects[collect.Nodes][""]
+	for _, o := range versions {
+		walkStrings(o["spec"], func(v string) {
+			if e := byName[v]; e != nil {
+				h.add(e)
+			}
+		})
+	}
+}
+
+// walkStrings calls f with every string in a decoded JSON value.
+func walkStrings(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case map[string]any:
+		for _, e := range x {
+			walkStrings(e, f)
+		}
+	case []any:
+		for _, e := range x {
+			walkStrings(e, f)
+		}
+	}
+}
+
 // close follows the relations of what was added until nothing new comes:
 // every Service brings the rules and entries for its host and the
 // workloads it selects; every rule or entry the Services its hosts name
@@ -368,6 +459,19 @@ func (h *hood) close() {
 				h.backends(e.ns, collect.StringMap(e.obj, "spec", "selector"))
 				h.addType(collect.PeerAuthentications, e.ns)
 				h.hosts([]string{e.name + "." + e.ns + ".svc." + h.s.domain})
+			}
+		case collect.PersistentVolumeClaims:
+			if !h.storage[e] {
+				h.storage[e] = true
+				h.claim(e)
+			}
+		case collect.PersistentVolumes:
+			if !h.storage[e] {
+				h.storage[e] = true
+				h.volume(e)
+				if h.reads[collect.Nodes] {
+					h.nodes([]collect.Object{e.obj})
+				}
 			}
 		case collect.DestinationRules, collect.ServiceEntries:
 			var exact []string

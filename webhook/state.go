@@ -27,6 +27,10 @@ type entry struct {
 	// hosts are a DestinationRule's host or a ServiceEntry's hosts,
 	// resolved against the object's namespace.
 	hosts []string
+	// claim is the claim a PersistentVolume is bound to; class is a
+	// Node's location class (see nodeClass).
+	claim objRef
+	class string
 }
 
 // objRef names an object by namespace, kind and name.
@@ -51,6 +55,10 @@ type State struct {
 	// wildcard hosts ("*", "*.suffix") are kept apart.
 	hosts     map[string]map[*entry]bool
 	wildcards map[*entry]bool
+	// volumes indexes PersistentVolumes by the claim they are bound to;
+	// nodeClasses groups Nodes by location class.
+	volumes     map[objRef]map[*entry]bool
+	nodeClasses map[string]map[*entry]bool
 	// used counts the namespaced objects of each namespace.
 	used     map[string]int
 	coverage map[string]collect.Coverage
@@ -62,14 +70,16 @@ type State struct {
 // collected yet" until SetCoverage says otherwise.
 func NewState() *State {
 	s := &State{
-		objects:   map[string]map[string]map[string]*entry{},
-		children:  map[objRef]map[*entry]bool{},
-		hosts:     map[string]map[*entry]bool{},
-		wildcards: map[*entry]bool{},
-		used:      map[string]int{},
-		coverage:  map[string]collect.Coverage{},
-		root:      mesh.DefaultRootNamespace,
-		domain:    mesh.DefaultDomainSuffix,
+		objects:     map[string]map[string]map[string]*entry{},
+		children:    map[objRef]map[*entry]bool{},
+		hosts:       map[string]map[*entry]bool{},
+		wildcards:   map[*entry]bool{},
+		volumes:     map[objRef]map[*entry]bool{},
+		nodeClasses: map[string]map[*entry]bool{},
+		used:        map[string]int{},
+		coverage:    map[string]collect.Coverage{},
+		root:        mesh.DefaultRootNamespace,
+		domain:      mesh.DefaultDomainSuffix,
 	}
 	for _, t := range collect.Registry {
 		s.objects[t.Key] = map[string]map[string]*entry{}
@@ -143,7 +153,38 @@ func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain strin
 	}
 	e.labels = podLabels(t, o, m)
 	e.hosts = hostsOf(t, o, e.ns, domain)
+	switch t.Key {
+	case collect.PersistentVolumes:
+		if ns := collect.Str(o, "spec", "claimRef", "namespace"); ns != "" {
+			e.claim = objRef{ns, "PersistentVolumeClaim", collect.Str(o, "spec", "claimRef", "name")}
+		}
+	case collect.Nodes:
+		e.class = nodeClass(o, m)
+	}
 	return e
+}
+
+// nodeClass is what a node's location is derived from — its labels but
+// the hostname, and its providerID without the instance — so that nodes
+// of one class are alike to every location fact but their names.
+func nodeClass(o collect.Object, m collect.ObjectMeta) string {
+	keys := make([]string, 0, len(m.Labels))
+	for k := range m.Labels {
+		if k != "kubernetes.io/hostname" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k + "=" + m.Labels[k] + "\x00")
+	}
+	pid := collect.Str(o, "spec", "providerID")
+	if i := strings.LastIndex(pid, "/"); i >= 0 {
+		pid = pid[:i]
+	}
+	b.WriteString(pid)
+	return b.String()
 }
 
 func (s *State) addLocked(e *entry) {
@@ -169,6 +210,12 @@ func (s *State) addLocked(e *entry) {
 		}
 		s.hosts[h][e] = true
 	}
+	if e.claim != (objRef{}) {
+		addTo(s.volumes, e.claim, e)
+	}
+	if e.t.Key == collect.Nodes {
+		addTo(s.nodeClasses, e.class, e)
+	}
 	if e.ns != "" {
 		if s.used[e.ns] == 0 {
 			s.nsGen++
@@ -177,6 +224,22 @@ func (s *State) addLocked(e *entry) {
 	}
 	if e.t.Key == collect.Namespaces {
 		s.nsGen++
+	}
+}
+
+func addTo[K comparable](m map[K]map[*entry]bool, k K, e *entry) {
+	if m[k] == nil {
+		m[k] = map[*entry]bool{}
+	}
+	m[k][e] = true
+}
+
+func removeFrom[K comparable](m map[K]map[*entry]bool, k K, e *entry) {
+	if set := m[k]; set != nil {
+		delete(set, e)
+		if len(set) == 0 {
+			delete(m, k)
+		}
 	}
 }
 
@@ -206,6 +269,12 @@ func (s *State) removeLocked(t collect.ResourceType, namespace, name string) boo
 				delete(s.hosts, h)
 			}
 		}
+	}
+	if e.claim != (objRef{}) {
+		removeFrom(s.volumes, e.claim, e)
+	}
+	if e.t.Key == collect.Nodes {
+		removeFrom(s.nodeClasses, e.class, e)
 	}
 	if e.ns != "" {
 		s.used[e.ns]--
