@@ -93,7 +93,7 @@ func TestFactsMatchJSON(t *testing.T) {
 		p := testProfile(t)
 		scope := PersonalDataScope(s, p, m.Config.RootNamespace)
 		var timings []Timing
-		d := derive(s, m, scope, p, &timings)
+		d := derive(s, m, scope, p, &timings, nil)
 		for _, piece := range factPieces(m, scope, d) {
 			sameAsJSON(t, dir+" "+piece.key, piece.value)
 		}

@@ -230,7 +230,7 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	lap("facts: mesh (workloads, mTLS, PeerAuthentication, DestinationRules)")
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
 	lap("facts: personal-data scope")
-	d := derive(s, m, scope, e.profile, &timings)
+	d := derive(s, m, scope, e.profile, &timings, nil)
 	clock = time.Now()
 	input, err := buildInput(s, m, scope, d, now, e.uses)
 	if err != nil {
@@ -324,7 +324,27 @@ func status(r Result) Status {
 
 func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, input ast.Value) (Result, error) {
 	c := e.controls[i]
-	r := Result{Control: *c, Findings: []Finding{}, Gaps: []Gap{}}
+	r := Result{Control: *c, Findings: []Finding{}, Gaps: coverageGaps(c, s)}
+	if len(r.Gaps) > 0 {
+		r.Status = NotAssessed
+		return r, nil
+	}
+	start := time.Now()
+	rs, err := e.prepared[i].Eval(ctx, rego.EvalParsedInput(input))
+	r.Duration = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("control %s (%s): evaluation failed: %w", c.ID, c.File, err)
+	}
+	var findings, gaps any
+	if len(rs) > 0 {
+		findings, gaps = rs[0].Bindings["findings"], rs[0].Bindings["not_assessed"]
+	}
+	return r, finish(c, &r, findings, gaps)
+}
+
+// coverageGaps are the required inputs of a control that s does not cover.
+func coverageGaps(c *Control, s *collect.Snapshot) []Gap {
+	gaps := []Gap{}
 	for _, key := range c.Requires {
 		cov, ok := s.CoverageOf(key)
 		if ok && cov.Status == collect.Collected {
@@ -337,45 +357,40 @@ func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, in
 				reason += ": " + cov.Reason
 			}
 		}
-		r.Gaps = append(r.Gaps, Gap{Reason: key + " " + reason})
+		gaps = append(gaps, Gap{Reason: key + " " + reason})
 	}
-	if len(r.Gaps) > 0 {
-		r.Status = NotAssessed
-		return r, nil
-	}
-	start := time.Now()
-	rs, err := e.prepared[i].Eval(ctx, rego.EvalParsedInput(input))
-	r.Duration = time.Since(start)
-	if err != nil {
-		return r, fmt.Errorf("control %s (%s): evaluation failed: %w", c.ID, c.File, err)
-	}
-	if len(rs) > 0 {
-		b := rs[0].Bindings
-		if err := decodeInto(b["findings"], &r.Findings); err != nil {
-			return r, fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
+	return gaps
+}
+
+// finish decodes a control's findings and gaps (as Rego returned them,
+// nil when undefined) into r, checks and orders them, and sets the status.
+func finish(c *Control, r *Result, findings, gaps any) error {
+	if findings != nil {
+		if err := decodeInto(findings, &r.Findings); err != nil {
+			return fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
 		}
-		if v, ok := b["not_assessed"]; ok {
-			if err := decodeInto(v, &r.Gaps); err != nil {
-				return r, fmt.Errorf("control %s (%s): not_assessed: %w", c.ID, c.File, err)
-			}
+	}
+	if gaps != nil {
+		if err := decodeInto(gaps, &r.Gaps); err != nil {
+			return fmt.Errorf("control %s (%s): not_assessed: %w", c.ID, c.File, err)
 		}
 	}
 	for j := range r.Findings {
 		f := &r.Findings[j]
 		if f.Resource.Kind == "" || f.Message == "" || f.Field == "" {
-			return r, fmt.Errorf("control %s (%s): a finding lacks resource.kind, field or message: %+v", c.ID, c.File, *f)
+			return fmt.Errorf("control %s (%s): a finding lacks resource.kind, field or message: %+v", c.ID, c.File, *f)
 		}
 		if f.Severity == "" {
 			f.Severity = c.Severity
 		} else if SeverityRank(f.Severity) < 0 {
-			return r, fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
+			return fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
 		}
 		f.Waiver = nil // only waivers applied by the engine count
 	}
 	sortFindings(r.Findings)
 	sort.Slice(r.Gaps, func(a, b int) bool { return gapKey(r.Gaps[a]) < gapKey(r.Gaps[b]) })
-	r.Status = status(r)
-	return r, nil
+	r.Status = status(*r)
+	return nil
 }
 
 // decodeInto converts a Rego result (a set or array of objects) to Go.

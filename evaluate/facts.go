@@ -84,7 +84,14 @@ type Timing struct {
 }
 
 // derive computes the Go facts, recording how long each family took.
-func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile, timings *[]Timing) *Derived {
+//
+// need, when not nil, names the parts of input.facts to derive (location,
+// pki, transfers, telemetrySinks, podSysctls, nodeTuning); the others are
+// left empty.
+func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile, timings *[]Timing, need func(part string) bool) *Derived {
+	if need == nil {
+		need = func(string) bool { return true }
+	}
 	inScope := map[string]bool{}
 	for _, ns := range scope.Namespaces {
 		inScope[ns] = true
@@ -99,15 +106,21 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		clock = now
 	}
 
-	nodes := geo.Nodes(s, r)
-	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
-		Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
-		MissingVolumes: geo.MissingVolumes(s, pd),
-		StorageClasses: geo.StorageClasses(s, r, nodes, pd),
-		Placement:      map[string]geo.Placement{},
-		Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}
+	var nodes []geo.Node
+	if need("location") {
+		nodes = geo.Nodes(s, r)
+		d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
+			Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
+			MissingVolumes: geo.MissingVolumes(s, pd),
+			StorageClasses: geo.StorageClasses(s, r, nodes, pd),
+			Placement:      map[string]geo.Placement{},
+			Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}
+	}
 	placer := geo.NewPlacer(r, nodes)
 	for _, w := range m.Workloads {
+		if !need("location") && !need("podSysctls") {
+			break
+		}
 		if !inScope[w.Namespace] {
 			continue
 		}
@@ -121,7 +134,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 			continue
 		}
 		key := w.Namespace + "/" + w.Kind + "/" + w.Name
-		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok {
+		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok && need("location") {
 			d.Location.Placement[key] = pl
 		}
 		for i, x := range collect.List(spec, "securityContext", "sysctls") {
@@ -132,7 +145,9 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 	lap("facts: location and pod settings (nodes, volumes, storage classes, placement, sysctls, backups)")
 
-	d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
+	if need("pki") {
+		d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
+	}
 	lap("facts: pki (root certificates, CA secrets)")
 
 	var namespaces []string
@@ -141,8 +156,10 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		namespaces = append(namespaces, name)
 	}
 	opts := transfer.Options{Resolver: r, InScope: pd, Namespaces: append(namespaces, scope.Namespaces...)}
-	d.Transfers = orEmpty(transfer.Destinations(s, m, opts))
-	d.TelemetrySinks = transfer.Sinks(s, m, d.Transfers, opts)
+	if need("transfers") || need("telemetrySinks") {
+		d.Transfers = orEmpty(transfer.Destinations(s, m, opts))
+		d.TelemetrySinks = transfer.Sinks(s, m, d.Transfers, opts)
+	}
 	lap("facts: transfers (ServiceEntries, telemetry sinks)")
 	return d
 }

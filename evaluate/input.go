@@ -112,6 +112,19 @@ func factPieces(m *mesh.Result, scope Scope, d *Derived) []factPiece {
 	}
 }
 
+// factsValueSerial is factsValue in the calling goroutine.
+func factsValueSerial(pieces []factPiece) (ast.Value, error) {
+	obj := ast.NewObject()
+	for _, p := range pieces {
+		v, err := toValue(p.value)
+		if err != nil {
+			return nil, fmt.Errorf("facts.%s: %w", p.key, err)
+		}
+		obj.Insert(ast.StringTerm(p.key), ast.NewTerm(v))
+	}
+	return obj, nil
+}
+
 // factsValue converts the facts to an OPA object piece by piece and
 // concurrently, straight from the Go values (toValue) rather than through
 // JSON text.
@@ -170,7 +183,13 @@ type scopeFacts struct {
 //	                        DestinationRule facts, location, pki,
 //	                        transfers, telemetrySinks, nodeTuning)
 func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
-	resources, err := resourcesValue(s, uses)
+	return buildInputWith(s, m, scope, d, now, uses, nil)
+}
+
+// buildInputWith is buildInput with the OPA values of some objects given
+// (values[type][i] for s.Resources[type][i]; nil ones are converted here).
+func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse, values map[string][]ast.Value) (ast.Value, error) {
+	resources, err := resourcesValue(s, uses, values)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
@@ -204,7 +223,26 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, no
 	}
 	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
-	fv, err := factsValue(factPieces(m, scope, d))
+	pieces := factPieces(m, scope, d)
+	if uses.someFacts {
+		kept := pieces[:0]
+		for _, p := range pieces {
+			if uses.facts[p.key] {
+				kept = append(kept, p)
+			}
+		}
+		pieces = kept
+	}
+	small := 0
+	for _, l := range s.Resources {
+		small += len(l)
+	}
+	var fv ast.Value
+	if small < smallInput {
+		fv, err = factsValueSerial(pieces)
+	} else {
+		fv, err = factsValue(pieces)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
@@ -215,7 +253,7 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, no
 // resourcesValue converts the snapshot's objects to one OPA object keyed by
 // resource type, converting objects concurrently: this is the largest part
 // of the input by far.
-func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
+func resourcesValue(s *collect.Snapshot, uses inputUse, values map[string][]ast.Value) (ast.Value, error) {
 	type item struct {
 		key string
 		i   int
@@ -226,12 +264,33 @@ func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
 	}
 	sort.Strings(keys)
 	terms := make(map[string][]*ast.Term, len(keys))
+	n := 0
 	for _, key := range keys {
 		if uses.all || uses.resources[key] {
 			terms[key] = make([]*ast.Term, len(s.Resources[key]))
+			n += len(s.Resources[key])
 		} else {
 			terms[key] = []*ast.Term{}
 		}
+	}
+	if n < smallInput {
+		obj := ast.NewObject()
+		for _, key := range keys {
+			given := values[key]
+			for j, o := range s.Resources[key][:len(terms[key])] {
+				if j < len(given) && given[j] != nil {
+					terms[key][j] = ast.NewTerm(given[j])
+					continue
+				}
+				v, err := ast.InterfaceToValue(o)
+				if err != nil {
+					return nil, fmt.Errorf("%s[%d]: %w", key, j, err)
+				}
+				terms[key][j] = ast.NewTerm(v)
+			}
+			obj.Insert(ast.StringTerm(key), ast.ArrayTerm(terms[key]...))
+		}
+		return obj, nil
 	}
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -282,7 +341,17 @@ type inputUse struct {
 	all       bool            // some rule reads input.resources (or input) as a whole or by a variable key
 	resources map[string]bool // input.resources.<key> read by some rule
 	other     bool            // input.other read by some rule
+	// someFacts is set when only the parts of input.facts in facts are
+	// read (a Subset's controls); otherwise every part is built.
+	someFacts bool
+	facts     map[string]bool
 }
+
+// smallInput is the number of objects below which the input is built in
+// the calling goroutine: spreading a small conversion over workers costs
+// more than it saves (the webhook builds thousands of small inputs a
+// second, concurrently).
+const smallInput = 512
 
 // inputUses inspects every reference to input in the compiled policies.
 // Lists no rule can reach are left out of the input: they would cost time

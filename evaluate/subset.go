@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/mesh"
@@ -15,32 +17,45 @@ import (
 
 // Subset is a fixed set of controls, for callers that judge small parts
 // of a cluster many times: the admission webhook evaluates each change
-// against the objects around it, with the controls that can be affected
-// by the kind of object changed. It is safe for concurrent use.
+// against the objects around it, with the controls the changed type can
+// affect. A subset derives only the facts its controls read, converts
+// only the lists they read, and evaluates them in one query (so the
+// policy library's rules are evaluated once for all of them). It is safe
+// for concurrent use.
 type Subset struct {
-	e   *Engine
-	idx []int
-	ids []string
+	e     *Engine
+	idx   []int
+	ids   []string
+	uses  inputUse
+	query rego.PreparedEvalQuery
 }
 
-// Subset returns the controls with the given ids, in the engine's order.
+// Subset prepares the controls with the given ids, in the engine's order.
 // An id the engine does not know is an error, and so is a control of the
 // waivers phase (it judges the waivers, not the cluster).
-func (e *Engine) Subset(ids []string) (*Subset, error) {
+func (e *Engine) Subset(ctx context.Context, ids []string) (*Subset, error) {
 	want := make(map[string]bool, len(ids))
 	for _, id := range ids {
 		want[id] = true
 	}
-	u := &Subset{e: e}
+	u := &Subset{e: e, uses: inputUse{resources: map[string]bool{}, someFacts: true, facts: map[string]bool{}}}
+	var q []string
 	for i, c := range e.controls {
-		if want[c.ID] && c.Phase == PhaseWaivers {
+		if !want[c.ID] {
+			continue
+		}
+		if c.Phase == PhaseWaivers {
 			return nil, fmt.Errorf("control %s judges waivers, not the cluster", c.ID)
 		}
-		if want[c.ID] {
-			u.idx = append(u.idx, i)
-			u.ids = append(u.ids, c.ID)
-			delete(want, c.ID)
+		j := strconv.Itoa(len(u.idx))
+		q = append(q, "f"+j+" := data."+c.Package+".findings")
+		if c.notAssessedRule {
+			q = append(q, "n"+j+" := data."+c.Package+".not_assessed")
 		}
+		u.idx = append(u.idx, i)
+		u.ids = append(u.ids, c.ID)
+		delete(want, c.ID)
+		visitRefs(e.compiler, ast.MustParseRef("data."+c.Package), u.uses.add)
 	}
 	if len(want) > 0 {
 		var unknown []string
@@ -49,33 +64,132 @@ func (e *Engine) Subset(ids []string) (*Subset, error) {
 		}
 		return nil, fmt.Errorf("unknown controls: %s", strings.Join(unknown, ", "))
 	}
+	if len(u.idx) == 0 {
+		return u, nil
+	}
+	var err error
+	u.query, err = rego.New(rego.Compiler(e.compiler), rego.Store(e.store), rego.Query(strings.Join(q, "; "))).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("prepare controls %s: %w", strings.Join(u.ids, ", "), err)
+	}
 	return u, nil
+}
+
+// add records a reference to input.
+func (u *inputUse) add(r ast.Ref) {
+	key := func(i int) (string, bool) {
+		if len(r) <= i {
+			return "", false
+		}
+		s, ok := r[i].Value.(ast.String)
+		return string(s), ok
+	}
+	top, ok := key(1)
+	switch {
+	case !ok:
+		u.all, u.other, u.someFacts = true, true, false
+	case top == "other":
+		u.other = true
+	case top == "resources":
+		if k, ok := key(2); ok {
+			u.resources[k] = true
+		} else {
+			u.all = true
+		}
+	case top == "facts":
+		if k, ok := key(2); ok {
+			u.facts[k] = true
+		} else {
+			u.someFacts = false
+		}
+	}
 }
 
 // IDs are the ids of the subset's controls.
 func (u *Subset) IDs() []string { return u.ids }
 
-// Evaluate judges s at time now with the subset's controls, one after the
-// other in the calling goroutine (callers evaluate many snapshots at
-// once), and applies the engine's waivers to the findings, as Evaluate
-// does. scope is the personal-data scope, decided by the caller over the
-// whole cluster when s holds only part of it. Results are in the order of
-// IDs; controls whose inputs s does not cover are not assessed.
+// Evaluate judges s at time now with the subset's controls, in the calling
+// goroutine (callers evaluate many snapshots at once), and applies the
+// engine's waivers to the findings, as Evaluate does. scope is the
+// personal-data scope, decided by the caller over the whole cluster when s
+// holds only part of it. Results are in the order of IDs; controls whose
+// inputs s does not cover are not assessed.
 func (u *Subset) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Time, scope Scope) ([]Result, error) {
+	return u.EvaluatePart(ctx, Part{Snapshot: s, Scope: scope}, now)
+}
+
+// Part is a part of a cluster a Subset evaluates.
+type Part struct {
+	Snapshot *collect.Snapshot
+	// Scope is the personal-data scope, decided over the whole cluster.
+	Scope Scope
+	// Values, when set, holds the OPA values of some of Snapshot's objects
+	// (Values[type][i] for Snapshot.Resources[type][i], nil when not
+	// given), for callers that convert each object once and evaluate it
+	// many times. Only the types the subset reads (ReadsObjects) matter.
+	Values map[string][]ast.Value
+}
+
+// ReadsObjects are the types whose objects (input.resources) the subset's
+// controls read.
+func (u *Subset) ReadsObjects() map[string]bool {
+	if u.uses.all {
+		out := map[string]bool{}
+		for _, t := range collect.Registry {
+			out[t.Key] = true
+		}
+		return out
+	}
+	return u.uses.resources
+}
+
+// EvaluatePart is Evaluate for a Part.
+func (u *Subset) EvaluatePart(ctx context.Context, p Part, now time.Time) ([]Result, error) {
 	if len(u.idx) == 0 {
 		return nil, nil
 	}
-	input, err := u.input(s, now, scope)
+	s := p.Snapshot
+	input, err := u.input(s, now, p.Scope, p.Values)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Result, len(u.idx))
 	all := make([]int, len(u.idx))
 	for j, i := range u.idx {
-		if out[j], err = u.e.evalControl(ctx, i, s, input); err != nil {
+		c := u.e.controls[i]
+		out[j] = Result{Control: *c, Findings: []Finding{}, Gaps: coverageGaps(c, s)}
+		all[j] = j
+	}
+	start := time.Now()
+	rs, err := u.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		if ctx.Err() != nil {
 			return nil, err
 		}
-		all[j] = j
+		// Name the control that fails.
+		for _, i := range u.idx {
+			if _, cerr := u.e.evalControl(ctx, i, s, input); cerr != nil {
+				return nil, cerr
+			}
+		}
+		return nil, fmt.Errorf("controls %s: evaluation failed: %w", strings.Join(u.ids, ", "), err)
+	}
+	took := time.Since(start)
+	for j, i := range u.idx {
+		r := &out[j]
+		if len(r.Gaps) > 0 {
+			r.Status = NotAssessed
+			continue
+		}
+		r.Duration = took
+		var findings, gaps any
+		if len(rs) > 0 {
+			n := strconv.Itoa(j)
+			findings, gaps = rs[0].Bindings["f"+n], rs[0].Bindings["n"+n]
+		}
+		if err := finish(u.e.controls[i], r, findings, gaps); err != nil {
+			return nil, err
+		}
 	}
 	applyWaivers(u.e.waivers.At(now), out, all, s)
 	for j := range out {
@@ -84,22 +198,24 @@ func (u *Subset) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	return out, nil
 }
 
-// input derives the facts of s and builds the policies' input.
-func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope) (ast.Value, error) {
+// input derives the facts of s the subset's controls read and builds
+// their input.
+func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values map[string][]ast.Value) (ast.Value, error) {
 	m, err := mesh.Resolve(s)
 	if err != nil {
 		return nil, err
 	}
 	var timings []Timing
-	d := derive(s, m, scope, u.e.profile, &timings)
-	return buildInput(s, m, scope, d, now, u.e.uses)
+	need := func(part string) bool { return !u.uses.someFacts || u.uses.facts[part] }
+	d := derive(s, m, scope, u.e.profile, &timings, need)
+	return buildInputWith(s, m, scope, d, now, u.uses, values)
 }
 
 // Input returns, as JSON, the input the subset's policies see for s: for
 // comparing with other Rego evaluators (make bench-webhook gives it to
 // OPA's own server).
 func (u *Subset) Input(s *collect.Snapshot, now time.Time, scope Scope) ([]byte, error) {
-	input, err := u.input(s, now, scope)
+	input, err := u.input(s, now, scope, nil)
 	if err != nil {
 		return nil, err
 	}

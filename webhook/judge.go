@@ -147,7 +147,7 @@ func NewJudge(e *evaluate.Engine, p *profile.Profile, s *State, opts JudgeOption
 				}
 			}
 		}
-		sub, err := e.Subset(ids)
+		sub, err := e.Subset(context.Background(), ids)
 		if err == nil {
 			j.reads[sub] = reads
 		}
@@ -188,8 +188,7 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 type plan struct {
 	sub                   *evaluate.Subset
 	now                   time.Time
-	before, after         *collect.Snapshot
-	scopeBefore, scopeAft evaluate.Scope
+	before, after         evaluate.Part
 	key                   string // of the result without the change; "" not cached
 	global                bool
 	objects               int
@@ -253,9 +252,10 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 			}
 		}
 	}
-	p.before = s.snapshotWith(entries, old, t)
-	p.after = s.snapshotWith(entries, new, t)
-	p.scopeBefore, p.scopeAft = scopeBefore.Scope, scopeAfter.Scope
+	reads := sub.ReadsObjects()
+	p.before.Snapshot, p.before.Values = s.part(entries, old, t, reads)
+	p.after.Snapshot, p.after.Values = s.part(entries, new, t, reads)
+	p.before.Scope, p.after.Scope = scopeBefore.Scope, scopeAfter.Scope
 	if !p.global {
 		namespaces := map[string]bool{c.ns: true}
 		if c.t.Key == collect.Namespaces {
@@ -270,7 +270,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 		if w := witness(scopeBefore, scopeAfter, namespaces); w != "" {
 			namespaces[w] = true
 		}
-		p.scopeBefore, p.scopeAft = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
+		p.before.Scope, p.after.Scope = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
 	}
 	p.key = beforeKey(t.Key, entries, old, scopeGen, p.now, p.global, s.gen)
 	p.objects = len(entries) + 1
@@ -295,14 +295,14 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		}
 	}
 	if before == nil {
-		if before, err = p.sub.Evaluate(ctx, p.before, p.now, p.scopeBefore); err != nil {
+		if before, err = p.sub.EvaluatePart(ctx, p.before, p.now); err != nil {
 			return v, nil, err
 		}
 		if p.key != "" {
 			j.before.Add(p.key, before, 10*time.Minute)
 		}
 	}
-	after, err := p.sub.Evaluate(ctx, p.after, p.now, p.scopeAft)
+	after, err := p.sub.EvaluatePart(ctx, p.after, p.now)
 	if err != nil {
 		if ctx.Err() == nil {
 			// The cluster without the change evaluates; with it, not: the
@@ -324,7 +324,7 @@ func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, 
 	if err != nil || p == nil {
 		return nil, nil, err
 	}
-	in, err := p.sub.Input(p.after, p.now, p.scopeAft)
+	in, err := p.sub.Input(p.after.Snapshot, p.now, p.after.Scope)
 	return in, p.sub.IDs(), err
 }
 
@@ -334,21 +334,6 @@ type invalidObject struct{ err error }
 
 func (e *invalidObject) Error() string { return e.err.Error() }
 func (e *invalidObject) Unwrap() error { return e.err }
-
-// snapshotWith builds a snapshot of entries plus one more object.
-func (s *State) snapshotWith(entries []*entry, o collect.Object, t collect.ResourceType) *collect.Snapshot {
-	snap := s.snapshotLocked(entries)
-	if o != nil {
-		snap.Resources[t.Key] = append(snap.Resources[t.Key], o)
-		for i := range snap.Coverage {
-			if snap.Coverage[i].Resource == t.Key {
-				snap.Coverage[i].Count++
-			}
-		}
-		snap.Sort()
-	}
-	return snap
-}
 
 // beforeKey identifies the result without the change: the control set,
 // the exact objects (by sequence number), the scope and the time. An old

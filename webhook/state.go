@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/mesh"
 )
@@ -31,6 +33,21 @@ type entry struct {
 	// Node's location class (see nodeClass).
 	claim objRef
 	class string
+	// id is the key snapshots order objects by (collect.Identity).
+	id string
+	// value is the object as an OPA value, converted on first use.
+	valueOnce sync.Once
+	value     ast.Value
+}
+
+// opaValue returns the object as an OPA value, converting it once.
+func (e *entry) opaValue() ast.Value {
+	e.valueOnce.Do(func() {
+		if v, err := ast.InterfaceToValue(e.obj); err == nil {
+			e.value = v
+		}
+	})
+	return e.value
 }
 
 // objRef names an object by namespace, kind and name.
@@ -144,7 +161,7 @@ func (s *State) Delete(t collect.ResourceType, namespace, name string) {
 
 func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain string) *entry {
 	m := collect.Meta(o)
-	e := &entry{obj: o, t: t, ns: m.Namespace, name: m.Name, seq: seq}
+	e := &entry{obj: o, t: t, ns: m.Namespace, name: m.Name, seq: seq, id: collect.Identity(o)}
 	if !t.Namespaced {
 		e.ns = ""
 	}
@@ -391,6 +408,67 @@ func (s *State) snapshotLocked(entries []*entry) *collect.Snapshot {
 	}
 	snap.Sort()
 	return snap
+}
+
+// part builds what a subset evaluates: entries and one more object (nil
+// for none) as a snapshot ordered as Snapshot.Sort orders it, with the
+// OPA values of the entries of the types in values already converted.
+// The caller holds s.mu for reading.
+func (s *State) part(entries []*entry, extra collect.Object, t collect.ResourceType, values map[string]bool) (*collect.Snapshot, map[string][]ast.Value) {
+	snap := collect.New(collect.Source{Type: "live"}, zeroTime)
+	byType := map[string][]*entry{}
+	for _, e := range entries {
+		byType[e.t.Key] = append(byType[e.t.Key], e)
+	}
+	var vals map[string][]ast.Value
+	if len(values) > 0 {
+		vals = map[string][]ast.Value{}
+	}
+	extraID := ""
+	if extra != nil {
+		extraID = collect.Identity(extra)
+	}
+	for key, es := range byType {
+		sort.Slice(es, func(i, j int) bool { return es[i].id < es[j].id })
+		objs := make([]collect.Object, 0, len(es)+1)
+		var vs []ast.Value
+		if values[key] {
+			vs = make([]ast.Value, 0, len(es)+1)
+		}
+		placed := extra == nil || key != t.Key
+		for _, e := range es {
+			if !placed && extraID < e.id {
+				objs = append(objs, extra)
+				if vs != nil {
+					vs = append(vs, nil)
+				}
+				placed = true
+			}
+			objs = append(objs, e.obj)
+			if vs != nil {
+				vs = append(vs, e.opaValue())
+			}
+		}
+		if !placed {
+			objs = append(objs, extra)
+			if vs != nil {
+				vs = append(vs, nil)
+			}
+		}
+		snap.Resources[key] = objs
+		if vs != nil {
+			vals[key] = vs
+		}
+	}
+	if extra != nil && byType[t.Key] == nil {
+		snap.Resources[t.Key] = []collect.Object{extra}
+	}
+	for _, rt := range collect.Registry {
+		c := s.coverage[rt.Key]
+		c.Count = len(snap.Resources[rt.Key])
+		snap.Coverage = append(snap.Coverage, c)
+	}
+	return snap, vals
 }
 
 // controllerOwner returns the controlling owner of an object, as the mesh
