@@ -228,8 +228,9 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	scopeBefore, scopeGen := j.scopeLocked()
 	scopeAfter := scopeBefore
 	var entries []*entry
+	reads := sub.ReadsObjects()
 	if !p.global {
-		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub])
+		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub], reads)
 	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
 		// The change may move the personal-data scope: a Namespace's
@@ -252,7 +253,6 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 			}
 		}
 	}
-	reads := sub.ReadsObjects()
 	p.before.Snapshot, p.before.Values = s.part(entries, old, t, reads)
 	p.after.Snapshot, p.after.Values = s.part(entries, new, t, reads)
 	p.before.Scope, p.after.Scope = scopeBefore.Scope, scopeAfter.Scope

@@ -47,3 +47,5 @@ func BenchmarkJudge(b *testing.B) {
 		})
 	}
 }
+
+

@@ -59,8 +59,10 @@ type hood struct {
 	// truncated are rules, entries and classes whose relations were not
 	// all followed (see close).
 	truncated map[objRef]bool
-	// reads are the types the judging controls read.
-	reads map[string]bool
+	// reads are the types the judging controls read; readsNodes is set
+	// when they read Node objects themselves, not only location facts.
+	reads      map[string]bool
+	readsNodes bool
 	// claims and volumes whose storage relations were followed.
 	storage map[*entry]bool
 }
@@ -88,13 +90,13 @@ func (c change) versions() []collect.Object {
 
 // neighbourhood returns the entries a change is judged against, or global
 // when only the whole cluster will do. The caller holds s.mu for reading.
-func (s *State) neighbourhood(c change, reads map[string]bool) (entries []*entry, truncated map[objRef]bool, global bool) {
+func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool) (entries []*entry, truncated map[objRef]bool, global bool) {
 	if s.globalChange(c) {
 		return nil, nil, true
 	}
 	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{},
 		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{},
-		reads: reads, storage: map[*entry]bool{}}
+		reads: reads, readsNodes: readsObjects[collect.Nodes], storage: map[*entry]bool{}}
 	home := c.ns
 	if c.t.Key == collect.Namespaces {
 		home = c.name
@@ -408,8 +410,14 @@ func (h *hood) storageClasses() {
 // nodes adds one node of every location class — which countries the
 // cluster spans is then known, though not how many nodes each has — and
 // the nodes the changed objects name (a pod's node, a hostname pin).
+// Classes are by topology labels, or by all labels when a control reads
+// Node objects themselves.
 func (h *hood) nodes(versions []collect.Object) {
-	for _, class := range h.s.nodeClasses {
+	classes := h.s.nodeClasses
+	if h.readsNodes {
+		classes = h.s.nodeClassesAll
+	}
+	for _, class := range classes {
 		var first *entry
 		for e := range class {
 			if first == nil || e.name < first.name {

@@ -9,6 +9,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 )
 
@@ -29,10 +30,10 @@ type entry struct {
 	// hosts are a DestinationRule's host or a ServiceEntry's hosts,
 	// resolved against the object's namespace.
 	hosts []string
-	// claim is the claim a PersistentVolume is bound to; class is a
-	// Node's location class (see nodeClass).
-	claim objRef
-	class string
+	// claim is the claim a PersistentVolume is bound to; class and
+	// classAll are a Node's location class (see nodeClass).
+	claim           objRef
+	class, classAll string
 	// id is the key snapshots order objects by (collect.Identity).
 	id string
 	// value is the object as an OPA value, converted on first use.
@@ -75,7 +76,7 @@ type State struct {
 	// volumes indexes PersistentVolumes by the claim they are bound to;
 	// nodeClasses groups Nodes by location class.
 	volumes     map[objRef]map[*entry]bool
-	nodeClasses map[string]map[*entry]bool
+	nodeClasses, nodeClassesAll map[string]map[*entry]bool
 	// used counts the namespaced objects of each namespace.
 	used     map[string]int
 	coverage map[string]collect.Coverage
@@ -92,7 +93,7 @@ func NewState() *State {
 		hosts:       map[string]map[*entry]bool{},
 		wildcards:   map[*entry]bool{},
 		volumes:     map[objRef]map[*entry]bool{},
-		nodeClasses: map[string]map[*entry]bool{},
+		nodeClasses: map[string]map[*entry]bool{}, nodeClassesAll: map[string]map[*entry]bool{},
 		used:        map[string]int{},
 		coverage:    map[string]collect.Coverage{},
 		root:        mesh.DefaultRootNamespace,
@@ -176,18 +177,19 @@ func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain strin
 			e.claim = objRef{ns, "PersistentVolumeClaim", collect.Str(o, "spec", "claimRef", "name")}
 		}
 	case collect.Nodes:
-		e.class = nodeClass(o, m)
+		e.class, e.classAll = nodeClass(o, m, geo.IsTopologyKey), nodeClass(o, m, nil)
 	}
 	return e
 }
 
-// nodeClass is what a node's location is derived from — its labels but
-// the hostname, and its providerID without the instance — so that nodes
-// of one class are alike to every location fact but their names.
-func nodeClass(o collect.Object, m collect.ObjectMeta) string {
+// nodeClass is what a node's location is derived from — its topology
+// labels (those keep says, all without keep) but the hostname, and its
+// providerID without the instance — so that nodes of one class are alike
+// to every location fact but their names.
+func nodeClass(o collect.Object, m collect.ObjectMeta, keep func(string) bool) string {
 	keys := make([]string, 0, len(m.Labels))
 	for k := range m.Labels {
-		if k != "kubernetes.io/hostname" {
+		if k != geo.LabelHostname && (keep == nil || keep(k)) {
 			keys = append(keys, k)
 		}
 	}
@@ -232,6 +234,7 @@ func (s *State) addLocked(e *entry) {
 	}
 	if e.t.Key == collect.Nodes {
 		addTo(s.nodeClasses, e.class, e)
+		addTo(s.nodeClassesAll, e.classAll, e)
 	}
 	if e.ns != "" {
 		if s.used[e.ns] == 0 {
@@ -292,6 +295,7 @@ func (s *State) removeLocked(t collect.ResourceType, namespace, name string) boo
 	}
 	if e.t.Key == collect.Nodes {
 		removeFrom(s.nodeClasses, e.class, e)
+		removeFrom(s.nodeClassesAll, e.classAll, e)
 	}
 	if e.ns != "" {
 		s.used[e.ns]--
