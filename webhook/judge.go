@@ -316,16 +316,18 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 }
 
 // Input returns, as JSON, the input the policies see for the cluster with
-// a change applied (its neighbourhood, as the judge evaluates it) and the
-// controls that read it: what another Rego evaluator needs to answer the
-// same question (make bench-webhook gives it to OPA's own server).
-func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, []string, error) {
+// a change applied (its neighbourhood, as the judge evaluates it), the
+// controls that read it, and whether the neighbourhood is the whole
+// cluster: what another Rego evaluator needs to answer the same question
+// (make bench-webhook gives it to OPA's own server). No controls, no
+// input.
+func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, []string, bool, error) {
 	p, err := j.plan(t, old, new, false)
 	if err != nil || p == nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	in, err := p.sub.Input(p.after.Snapshot, p.now, p.after.Scope)
-	return in, p.sub.IDs(), err
+	return in, p.sub.IDs(), p.global, err
 }
 
 // invalidObject is a changed object the evaluation cannot read (a spec

@@ -1,8 +1,15 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -49,3 +56,37 @@ func BenchmarkJudge(b *testing.B) {
 }
 
 
+
+// BenchmarkHandler answers pod creates in a 10,000-object cluster through
+// the review handler (decoding, judging, encoding, logging), from as many
+// goroutines as there are CPUs.
+func BenchmarkHandler(b *testing.B) {
+	e, p := testEngine(b)
+	s := synthCluster(b, synth.Scaled(0.088))
+	j := newTestJudge(b, e, p, s)
+	h := NewHandler(j, Options{Log: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	rt, _ := collect.TypeByKey(collect.Pods)
+	var bodies [][]byte
+	for i := 0; i < 4000; i++ {
+		o := deepCopy(s.Resources[rt.Key][(i*7919)%len(s.Resources[rt.Key])])
+		collect.Map(o, "metadata")["name"] = fmt.Sprintf("bench-%d", i)
+		body, _ := json.Marshal(map[string]any{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": map[string]any{
+			"uid": fmt.Sprint(i), "kind": map[string]any{"group": "", "version": "v1", "kind": "Pod"}, "operation": "CREATE",
+			"namespace": collect.Meta(o).Namespace, "name": collect.Meta(o).Name, "object": o}})
+		bodies = append(bodies, body)
+	}
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := bodies[int(n.Add(1))%len(bodies)]
+			r := httptest.NewRequest(http.MethodPost, PathValidate, bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != http.StatusOK {
+				b.Fatalf("HTTP %d: %s", w.Code, w.Body)
+			}
+		}
+	})
+}

@@ -102,14 +102,19 @@ func buildPool(ctx context.Context, snap *collect.Snapshot, n int, opaDir string
 		if obj == nil {
 			continue
 		}
-		in, controls, err := judge.Input(t, old, obj)
+		in, controls, global, err := judge.Input(t, old, obj)
 		if err != nil {
 			return nil, err
 		}
-		if in == nil {
-			continue // the change is judged against the whole cluster
+		if global {
+			continue // judged against the whole cluster
 		}
 		rule := "s_" + m.key
+		if in == nil {
+			// No control reads it (a ConfigMap of an application): OPA
+			// answers an empty document.
+			in, controls = []byte("{}"), nil
+		}
 		rules[rule] = controls
 		body, err := admissionReview(t, m.op, old, obj, i)
 		if err != nil {
