@@ -23,6 +23,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/waiver"
@@ -48,6 +49,8 @@ type Engine struct {
 	prepared      []rego.PreparedEvalQuery
 	compiler      *ast.Compiler
 	store         storage.Store
+	geo           *geo.Resolver
+	meshValues    meshValues
 	profile       *profile.Profile
 	waivers       *waiver.Set
 	policyDigest  string
@@ -88,7 +91,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
 	e := &Engine{controls: controls, profile: opts.Profile, waivers: opts.Waivers, policyDigest: Digest(policySrcs), uses: inputUses(mods),
-		compiler: compiler, store: store}
+		compiler: compiler, store: store, geo: geo.New(opts.Profile)}
 	sum := sha256.Sum256(opts.ProfileJSON)
 	e.profileDigest = hex.EncodeToString(sum[:])
 	for _, c := range controls {
@@ -230,7 +233,7 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	lap("facts: mesh (workloads, mTLS, PeerAuthentication, DestinationRules)")
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
 	lap("facts: personal-data scope")
-	d := derive(s, m, scope, e.profile, &timings, nil)
+	d := derive(s, m, scope, e.geo, &timings, nil)
 	clock = time.Now()
 	input, err := buildInput(s, m, scope, d, now, e.uses)
 	if err != nil {

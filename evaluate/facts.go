@@ -9,7 +9,6 @@ import (
 	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 	"github.com/tilsyn/tilsyn/pki"
-	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/transfer"
 )
 
@@ -88,7 +87,10 @@ type Timing struct {
 // need, when not nil, names the parts of input.facts to derive (location,
 // pki, transfers, telemetrySinks, podSysctls, nodeTuning); the others are
 // left empty.
-func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile, timings *[]Timing, need func(part string) bool) *Derived {
+//
+// The parts of location are named location.<part> (location.nodes,
+// location.placement, ...); need("location.<part>") is asked for each.
+func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, r *geo.Resolver, timings *[]Timing, need func(part string) bool) *Derived {
 	if need == nil {
 		need = func(string) bool { return true }
 	}
@@ -97,7 +99,6 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		inScope[ns] = true
 	}
 	pd := func(ns string) bool { return inScope[ns] }
-	r := geo.New(p)
 	d := &Derived{NodeTuning: NodeTuning{Records: map[string]any{}}, PodSysctls: map[string][]Sysctl{}}
 	clock := time.Now()
 	lap := func(stage string) {
@@ -107,18 +108,26 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 
 	var nodes []geo.Node
-	if need("location") {
+	loc := func(part string) bool { return need("location." + part) }
+	if loc("nodes") || loc("nodeCountries") || loc("volumes") || loc("storageClasses") || loc("placement") {
 		nodes = geo.Nodes(s, r)
-		d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
-			Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
-			MissingVolumes: geo.MissingVolumes(s, pd),
-			StorageClasses: geo.StorageClasses(s, r, nodes, pd),
-			Placement:      map[string]geo.Placement{},
-			Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}
+	}
+	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes), Placement: map[string]geo.Placement{}}
+	if loc("volumes") {
+		d.Location.Volumes = orEmpty(geo.Volumes(s, r, nodes, pd))
+	}
+	if loc("missingVolumes") {
+		d.Location.MissingVolumes = geo.MissingVolumes(s, pd)
+	}
+	if loc("storageClasses") {
+		d.Location.StorageClasses = geo.StorageClasses(s, r, nodes, pd)
+	}
+	if loc("backups") {
+		d.Location.Backups = orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))
 	}
 	placer := geo.NewPlacer(r, nodes)
 	for _, w := range m.Workloads {
-		if !need("location") && !need("podSysctls") {
+		if !loc("placement") && !need("podSysctls") {
 			break
 		}
 		if !inScope[w.Namespace] {
@@ -134,7 +143,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 			continue
 		}
 		key := w.Namespace + "/" + w.Kind + "/" + w.Name
-		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok && need("location") {
+		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok && loc("placement") {
 			d.Location.Placement[key] = pl
 		}
 		for i, x := range collect.List(spec, "securityContext", "sysctls") {

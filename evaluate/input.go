@@ -84,10 +84,12 @@ func PersonalDataScope(s *collect.Snapshot, p *profile.Profile, rootNamespace st
 	return sc
 }
 
-// factPiece is one key of input.facts and its value.
+// factPiece is one key of input.facts and its value (or its value
+// already converted).
 type factPiece struct {
-	key   string
-	value any
+	key       string
+	value     any
+	converted ast.Value
 }
 
 // factPieces lists what Go derives for the policies, under input.facts.
@@ -97,28 +99,45 @@ func factPieces(m *mesh.Result, scope Scope, d *Derived) []factPiece {
 		sf.InScope[ns] = true
 	}
 	return []factPiece{
-		{"mesh", meshFacts{Config: m.Config, Injector: m.Injector}},
-		{"scope", sf},
-		{"workloads", m.Workloads},
-		{"mtls", m.Rows},
-		{"peerAuthentication", m.PeerAuthentication},
-		{"destinationRules", m.DestinationRules},
-		{"location", d.Location},
-		{"pki", d.PKI},
-		{"transfers", d.Transfers},
-		{"telemetrySinks", d.TelemetrySinks},
-		{"nodeTuning", d.NodeTuning},
-		{"podSysctls", d.PodSysctls},
+		{key: "mesh", value: meshFacts{Config: m.Config, Injector: m.Injector}},
+		{key: "scope", value: sf},
+		{key: "workloads", value: m.Workloads},
+		{key: "mtls", value: m.Rows},
+		{key: "peerAuthentication", value: m.PeerAuthentication},
+		{key: "destinationRules", value: m.DestinationRules},
+		{key: "location", value: d.Location},
+		{key: "pki", value: d.PKI},
+		{key: "transfers", value: d.Transfers},
+		{key: "telemetrySinks", value: d.TelemetrySinks},
+		{key: "nodeTuning", value: d.NodeTuning},
+		{key: "podSysctls", value: d.PodSysctls},
 	}
+}
+
+// locationPart is the parts of the location facts named in facts
+// ("location.nodes", ...).
+func locationPart(l Location, facts map[string]bool) map[string]any {
+	parts := map[string]any{"nodes": l.Nodes, "nodeCountries": l.NodeCountries, "volumes": l.Volumes,
+		"missingVolumes": l.MissingVolumes, "storageClasses": l.StorageClasses, "placement": l.Placement, "backups": l.Backups}
+	out := map[string]any{}
+	for k, v := range parts {
+		if facts["location."+k] {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // factsValueSerial is factsValue in the calling goroutine.
 func factsValueSerial(pieces []factPiece) (ast.Value, error) {
 	obj := ast.NewObject()
 	for _, p := range pieces {
-		v, err := toValue(p.value)
-		if err != nil {
-			return nil, fmt.Errorf("facts.%s: %w", p.key, err)
+		v := p.converted
+		if v == nil {
+			var err error
+			if v, err = toValue(p.value); err != nil {
+				return nil, fmt.Errorf("facts.%s: %w", p.key, err)
+			}
 		}
 		obj.Insert(ast.StringTerm(p.key), ast.NewTerm(v))
 	}
@@ -139,6 +158,9 @@ func factsValue(pieces []factPiece) (ast.Value, error) {
 			defer wg.Done()
 			for i := range next {
 				var err error
+				if values[i] = pieces[i].converted; values[i] != nil {
+					continue
+				}
 				if values[i], err = toValue(pieces[i].value); err != nil {
 					errs[i] = fmt.Errorf("facts.%s: %w", pieces[i].key, err)
 				}
@@ -183,12 +205,14 @@ type scopeFacts struct {
 //	                        DestinationRule facts, location, pki,
 //	                        transfers, telemetrySinks, nodeTuning)
 func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
-	return buildInputWith(s, m, scope, d, now, uses, nil)
+	return buildInputWith(s, m, scope, d, now, uses, nil, nil)
 }
 
 // buildInputWith is buildInput with the OPA values of some objects given
-// (values[type][i] for s.Resources[type][i]; nil ones are converted here).
-func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse, values map[string][]ast.Value) (ast.Value, error) {
+// (values[type][i] for s.Resources[type][i]; nil ones are converted here)
+// and, when not nil, the mesh facts already converted.
+func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse,
+	values map[string][]ast.Value, meshValue ast.Value) (ast.Value, error) {
 	resources, err := resourcesValue(s, uses, values)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
@@ -224,11 +248,19 @@ func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived
 	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
 	pieces := factPieces(m, scope, d)
+	if meshValue != nil && pieces[0].key == "mesh" {
+		pieces[0].converted = meshValue
+	}
 	if uses.someFacts {
 		kept := pieces[:0]
 		for _, p := range pieces {
-			if uses.facts[p.key] {
+			switch {
+			case uses.facts[p.key]:
 				kept = append(kept, p)
+			case p.key == "location":
+				if part := locationPart(d.Location, uses.facts); len(part) > 0 {
+					kept = append(kept, factPiece{key: p.key, value: part})
+				}
 			}
 		}
 		pieces = kept

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -97,11 +98,15 @@ func (u *inputUse) add(r ast.Ref) {
 			u.all = true
 		}
 	case top == "facts":
-		if k, ok := key(2); ok {
-			u.facts[k] = true
-		} else {
+		k, ok := key(2)
+		if !ok {
 			u.someFacts = false
+			break
 		}
+		if sub, ok := key(3); ok && k == "location" {
+			k += "." + sub
+		}
+		u.facts[k] = true
 	}
 }
 
@@ -206,9 +211,57 @@ func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values m
 		return nil, err
 	}
 	var timings []Timing
-	need := func(part string) bool { return !u.uses.someFacts || u.uses.facts[part] }
-	d := derive(s, m, scope, u.e.profile, &timings, need)
-	return buildInputWith(s, m, scope, d, now, u.uses, values)
+	need := func(part string) bool {
+		return !u.uses.someFacts || u.uses.facts[part] || strings.HasPrefix(part, "location.") && u.uses.facts["location"]
+	}
+	d := derive(s, m, scope, u.e.geo, &timings, need)
+	var mv ast.Value
+	if need("mesh") {
+		if mv, err = u.e.meshValues.get(m); err != nil {
+			return nil, err
+		}
+	}
+	return buildInputWith(s, m, scope, d, now, u.uses, values, mv)
+}
+
+// meshValues remembers the mesh facts as OPA values: a cluster has one
+// mesh config, the same in every neighbourhood, and its raw form is large.
+type meshValues struct {
+	mu sync.Mutex
+	m  map[string]meshValue
+}
+
+type meshValue struct {
+	raw   map[string]any // kept so that its address is not reused
+	value ast.Value
+}
+
+// get returns the mesh facts of m converted, keyed by the identity of the
+// parsed config (mesh remembers parsed configs, so equal configs share
+// one) and the other fields.
+func (c *meshValues) get(m *mesh.Result) (ast.Value, error) {
+	f := meshFacts{Config: m.Config, Injector: m.Injector}
+	rest := f
+	rest.Raw = nil
+	js, err := json.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	key := fmt.Sprintf("%p|%s", m.Config.Raw, js)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[key]; ok {
+		return v.value, nil
+	}
+	v, err := toValue(f)
+	if err != nil {
+		return nil, fmt.Errorf("facts.mesh: %w", err)
+	}
+	if c.m == nil || len(c.m) >= 16 {
+		c.m = map[string]meshValue{}
+	}
+	c.m[key] = meshValue{m.Config.Raw, v}
+	return v, nil
 }
 
 // Input returns, as JSON, the input the subset's policies see for s: for
