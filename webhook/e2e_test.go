@@ -101,11 +101,15 @@ var (
 	gvrNS     = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 )
 
+// deployment is a Deployment whose sidecar has resources (RES-03), with
+// extra pod template annotations.
 func deployment(ns, name string, labels, annotations map[string]any) *unstructured.Unstructured {
-	tplMeta := map[string]any{"labels": labels}
-	if annotations != nil {
-		tplMeta["annotations"] = annotations
+	ann := map[string]any{"sidecar.istio.io/proxyCPU": "100m", "sidecar.istio.io/proxyMemory": "128Mi",
+		"sidecar.istio.io/proxyCPULimit": "500m", "sidecar.istio.io/proxyMemoryLimit": "256Mi"}
+	for k, v := range annotations {
+		ann[k] = v
 	}
+	tplMeta := map[string]any{"labels": labels, "annotations": ann}
 	match := map[string]any{"app": labels["app"]}
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "apps/v1", "kind": "Deployment",
