@@ -155,7 +155,7 @@ func run(ctx context.Context, c config) error {
 	if err := measure(o, "opa"); err != nil {
 		return err
 	}
-	fmt.Printf("\n%d objects; reviews: %s\n", n, pool.describe())
+	fmt.Printf("\n%d objects; reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, pool.describe(), strings.Join(tilsynEnv, " "))
 	fmt.Println(header())
 	for _, r := range results {
 		fmt.Println(r.line())

@@ -83,7 +83,11 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func start(name, bin string, args []string, logFile string) (*server, string, error) {
+// tilsynEnv is the environment deploy/webhook/deployment.yaml gives the
+// webhook.
+var tilsynEnv = []string{"GOGC=400", "GOMEMLIMIT=1800MiB"}
+
+func start(name, bin string, args []string, logFile string, env []string) (*server, string, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, "", err
@@ -96,6 +100,7 @@ func start(name, bin string, args []string, logFile string) (*server, string, er
 		args[i] = strings.ReplaceAll(a, addrPlaceholder, addr)
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()
@@ -111,7 +116,7 @@ const addrPlaceholder = "{ADDR}"
 func startTilsyn(bin string, c *certs, dir string, extra []string) (*server, error) {
 	args := append([]string{"webhook", "--listen", addrPlaceholder, "--tls-cert-file", c.certFile, "--tls-key-file", c.keyFile,
 		"--shutdown-delay", "0s"}, extra...)
-	s, _, err := start("tilsyn", bin, args, filepath.Join(dir, "tilsyn-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log"))
+	s, _, err := start("tilsyn", bin, args, filepath.Join(dir, "tilsyn-"+strconv.FormatInt(time.Now().UnixNano(), 36)+".log"), tilsynEnv)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +128,7 @@ func startTilsyn(bin string, c *certs, dir string, extra []string) (*server, err
 func startOPA(bin string, c *certs, bundle, dir string) (*server, error) {
 	args := []string{"run", "--server", "--addr", addrPlaceholder, "--tls-cert-file", c.certFile, "--tls-private-key-file", c.keyFile,
 		"--log-level", "error", "--disable-telemetry", bundle}
-	s, _, err := start("opa", bin, args, filepath.Join(dir, "opa.log"))
+	s, _, err := start("opa", bin, args, filepath.Join(dir, "opa.log"), nil)
 	if err != nil {
 		return nil, err
 	}
