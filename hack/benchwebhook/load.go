@@ -55,6 +55,19 @@ func (r result) short() string {
 	return fmt.Sprintf("%.0f reviews/s, p99 %s, %d errors", r.rate(), ms(r.percentile(0.99)), r.errors)
 }
 
+// newH2Client is an HTTP/2 client over TLS: one connection carrying every
+// request, as the API server calls webhooks.
+func newH2Client(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true,
+			MaxConnsPerHost:   1,
+		},
+	}
+}
+
 // newClient is an HTTP/1.1 client over TLS keeping up to conns
 // connections.
 func newClient(pool *x509.CertPool, conns int) *http.Client {
@@ -124,8 +137,9 @@ func (rec *recorder) finish(start time.Time) result {
 	return rec.r
 }
 
-// openLoop sends rate requests a second for d, each at its due time
-// whatever happened to the others; latency runs from the due time.
+// openLoop sends rate requests a second for d over one HTTP/2 connection,
+// each at its due time whatever happened to the others; latency runs from
+// the due time.
 func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
 	interval := time.Second / time.Duration(rate)

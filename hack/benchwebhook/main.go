@@ -8,10 +8,11 @@
 // same change, then runs on each server in turn:
 //
 //   - open loop: requests sent at a constant -rate per second whatever
-//     the answers (latency counted from when each request was due, so a
-//     stall shows in full);
-//   - closed loop: -conns connections, each sending its next request as
-//     soon as the last is answered (throughput).
+//     the answers, over one HTTP/2 connection as the API server sends them
+//     (latency counted from when each request was due, so a stall shows in
+//     full);
+//   - closed loop: -conns HTTP/1.1 connections, each sending its next
+//     request as soon as the last is answered (throughput).
 //
 // Every figure comes with the machine's load average before and after.
 //
@@ -115,7 +116,7 @@ func run(ctx context.Context, c config) error {
 		if err := s.wait(ctx, certs.pool); err != nil {
 			return err
 		}
-		client := newClient(certs.pool, 512)
+		client := newH2Client(certs.pool)
 		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
 		fmt.Printf("%s: warm-up %s\n", label, warm.short())
 		r := openLoop(ctx, s, pool, c.rate, c.duration, client)

@@ -41,7 +41,13 @@ func (p *reviewPool) describe() string {
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %.0f%%", k, 100*float64(p.counts[k])/float64(len(p.reviews))))
 	}
-	return strings.Join(parts, ", ")
+	var review, input int
+	for _, r := range p.reviews {
+		review += len(r.body)
+		input += len(r.opaBody)
+	}
+	n := max(len(p.reviews), 1)
+	return strings.Join(parts, ", ") + fmt.Sprintf("; mean AdmissionReview %d bytes, mean OPA input %d bytes", review/n, input/n)
 }
 
 // mix is what the pool is made of: mostly pods and their controllers, as
