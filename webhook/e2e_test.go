@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -359,6 +360,30 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("informers read objects as a live collection does", func(t *testing.T) {
+		secret := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Secret",
+			"metadata": map[string]any{"name": "db-password", "namespace": "shop"}, "stringData": map[string]any{"password": "hunter2"}}}
+		if err := create(t, admin, schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, secret); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, collect.Secrets, "shop", "db-password")
+		live, err := collect.FromCluster(ctx, collect.LiveOptions{Connection: &collect.Connection{Config: c.Config(token)}, Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached := state.Snapshot()
+		for _, typ := range collect.Registry {
+			want, _ := json.Marshal(live.Resources[typ.Key])
+			got, _ := json.Marshal(cached.Resources[typ.Key])
+			if !bytes.Equal(want, got) {
+				t.Errorf("%s: the informers' objects differ from a live collection's:\n%s", typ.Key, cmp.Diff(string(want), string(got)))
+			}
+		}
+		if o, _ := state.Get(mustType(collect.Secrets), "shop", "db-password"); o["data"] != nil || o["stringData"] != nil {
+			t.Errorf("a Secret's contents reached the webhook: %v", o)
+		}
+	})
+
 	t.Run("certificate rotated without failed requests", func(t *testing.T) {
 		var calls, failures atomic.Int64
 		var firstErr atomic.Value
@@ -414,6 +439,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 		t.Logf("%d requests through the rotation, none failed", calls.Load())
 	})
+}
+
+func mustType(key string) collect.ResourceType {
+	t, _ := collect.TypeByKey(key)
+	return t
 }
 
 func toJSON(v any) string {
