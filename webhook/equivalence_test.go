@@ -84,7 +84,7 @@ func keys(fs []Introduced) []string {
 
 func newTestJudge(t testing.TB, e *evaluate.Engine, p *profile.Profile, s *collect.Snapshot) *Judge {
 	t.Helper()
-	j, err := NewJudge(e, p, FromSnapshot(s), JudgeOptions{})
+	j, err := NewJudge(context.Background(), e, p, FromSnapshot(s), JudgeOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,10 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/waiver"
 )
 
 // testHandler serves reviews against the nordic-fintech sample cluster.
@@ -215,5 +220,27 @@ func TestHandlerNotReady(t *testing.T) {
 	w := post(t, h, fixture(t, "create-configmap.json"), "application/json")
 	if w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "not complete") {
 		t.Errorf("HTTP %d %s", w.Code, w.Body)
+	}
+}
+
+// A finding an auditor waived never denies: the waiver's Deployment is
+// admitted with its bypass; without the waiver it is denied.
+func TestHandlerWaiver(t *testing.T) {
+	p, js, err := profile.Load(profile.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := waiver.Load(filepath.Join("testdata", "waivers.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := evaluate.New(context.Background(), evaluate.Options{Profile: p, ProfileJSON: js, Waivers: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := newTestJudge(t, e, p, loadExample(t, "nordic-fintech"))
+	h := NewHandler(j, Options{})
+	if resp := response(t, post(t, h, fixture(t, "create-deployment-bypass.json"), "application/json")); !resp.Allowed {
+		t.Errorf("the waived finding denied the request: %s", resp.Result.Message)
 	}
 }

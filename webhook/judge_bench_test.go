@@ -59,8 +59,6 @@ func BenchmarkJudge(b *testing.B) {
 	}
 }
 
-
-
 // BenchmarkHandler answers pod creates in a 10,000-object cluster through
 // the review handler (decoding, judging, encoding, logging), from as many
 // goroutines as there are CPUs.

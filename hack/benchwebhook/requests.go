@@ -82,7 +82,7 @@ func buildPool(ctx context.Context, snap *collect.Snapshot, n int, opaDir string
 	if err != nil {
 		return nil, err
 	}
-	judge, err := webhook.NewJudge(e, prof, webhook.FromSnapshot(snap), webhook.JudgeOptions{})
+	judge, err := webhook.NewJudge(ctx, e, prof, webhook.FromSnapshot(snap), webhook.JudgeOptions{})
 	if err != nil {
 		return nil, err
 	}

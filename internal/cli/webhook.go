@@ -20,6 +20,7 @@ import (
 	"github.com/tilsyn/tilsyn/evaluate"
 	"github.com/tilsyn/tilsyn/internal/version"
 	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/waiver"
 	"github.com/tilsyn/tilsyn/webhook"
 )
 
@@ -31,6 +32,7 @@ type webhookConfig struct {
 	CertReload      time.Duration
 	PolicyDirs      []string
 	Profile         string
+	Waivers         string
 	Mode            webhook.Mode
 	ControlModes    map[string]webhook.Mode
 	ExemptNS        []string
@@ -91,6 +93,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.DurationVar(&c.CertReload, "tls-reload-interval", 10*time.Second, "how often to check the certificate files for changes")
 	fs.StringArrayVar(&c.PolicyDirs, "policy", nil, "directory of extra Rego policies (same METADATA convention); repeatable")
 	fs.StringVar(&c.Profile, "profile", profile.Default, "built-in profile name ("+strings.Join(profile.Names(), ", ")+") or profile YAML file")
+	fs.StringVar(&c.Waivers, "waivers", "", "YAML file of auditor-approved waivers (kind WaiverList): waived findings never deny")
 	fs.StringVar(&mode, "mode", string(webhook.Enforce), "mode of every control: enforce (deny), warn (admit with a warning) or dryrun (admit, log only)")
 	fs.StringArrayVar(&controlModes, "control-mode", nil, "mode of one control, CONTROL=MODE (MESH-05=warn); repeatable")
 	fs.StringSliceVar(&c.ExemptNS, "exempt-namespace", defaultExemptNamespaces, "namespaces never judged; repeatable or comma-separated")
@@ -163,7 +166,13 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	if err != nil {
 		return err
 	}
-	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON})
+	var waivers *waiver.Set
+	if c.Waivers != "" {
+		if waivers, err = waiver.Load(c.Waivers); err != nil {
+			return err
+		}
+	}
+	engine, err := evaluate.New(ctx, evaluate.Options{PolicyDirs: c.PolicyDirs, Profile: prof, ProfileJSON: profJSON, Waivers: waivers})
 	if err != nil {
 		return err
 	}
@@ -193,7 +202,7 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	if cacheSize == 0 {
 		cacheSize = -1
 	}
-	judge, err := webhook.NewJudge(engine, prof, state, webhook.JudgeOptions{CacheSize: cacheSize})
+	judge, err := webhook.NewJudge(ctx, engine, prof, state, webhook.JudgeOptions{CacheSize: cacheSize})
 	if err != nil {
 		l.Close()
 		return err
