@@ -39,6 +39,8 @@ type Judge struct {
 	// reads are the types a subset's controls read.
 	reads  map[*evaluate.Subset]map[string]bool
 	before *cache.LRUExpireCache
+	// global is held by the evaluation of the whole cluster in progress.
+	global chan struct{}
 	now    func() time.Time
 
 	scopeMu  sync.Mutex
@@ -62,7 +64,7 @@ type JudgeOptions struct {
 // personal-data scope is decided with it over the whole state).
 func NewJudge(ctx context.Context, e *evaluate.Engine, p *profile.Profile, s *State, opts JudgeOptions) (*Judge, error) {
 	j := &Judge{state: s, engine: e, profile: p, subsets: map[string]*evaluate.Subset{}, now: time.Now,
-		reads: map[*evaluate.Subset]map[string]bool{}}
+		reads: map[*evaluate.Subset]map[string]bool{}, global: make(chan struct{}, 1)}
 	switch {
 	case opts.CacheSize == 0:
 		j.before = cache.NewLRUExpireCache(DefaultCacheSize)
@@ -173,6 +175,10 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 		scopeAfter = j.scopeWith(c)
 		p.global = p.global || !sameScopeElsewhere(scopeBefore, scopeAfter, c)
 	}
+	if p.global && !force {
+		// The whole state is judged one change at a time (see judge).
+		return p, nil
+	}
 	if p.global {
 		p.truncated = nil
 		entries = entries[:0]
@@ -217,6 +223,21 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	if err != nil || p == nil {
 		return Verdict{}, nil, err
 	}
+	if p.global {
+		// An evaluation of the whole cluster holds all of it as policy
+		// input: one at a time.
+		select {
+		case j.global <- struct{}{}:
+		case <-ctx.Done():
+			return Verdict{}, nil, ctx.Err()
+		}
+		defer func() { <-j.global }()
+		if !force {
+			if p, err = j.plan(t, old, new, true); err != nil {
+				return Verdict{}, nil, err
+			}
+		}
+	}
 	v := Verdict{Controls: p.sub.IDs(), Global: p.global, Objects: p.objects}
 	var before []evaluate.Result
 	if j.before == nil {
@@ -258,6 +279,11 @@ func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, 
 	p, err := j.plan(t, old, new, false)
 	if err != nil || p == nil {
 		return nil, nil, false, err
+	}
+	if p.global {
+		if p, err = j.plan(t, old, new, true); err != nil {
+			return nil, nil, false, err
+		}
 	}
 	in, err := p.sub.Input(p.after.Snapshot, p.now, p.after.Scope)
 	return in, p.sub.IDs(), p.global, err
