@@ -29,8 +29,8 @@ type Judge struct {
 	state   *State
 	engine  *evaluate.Engine
 	profile *profile.Profile
-	// subsets are the controls each type can affect: those whose
-	// requires list the type.
+	// subsets are the controls each type can affect: those that read it
+	// (evaluate.Control.Reads).
 	subsets map[string]*evaluate.Subset
 	// inert are the controls a ConfigMap whose data is not kept can
 	// affect: those that read ConfigMaps themselves, not the facts
@@ -100,8 +100,6 @@ func NewJudge(ctx context.Context, e *evaluate.Engine, p *profile.Profile, s *St
 	return j, err
 }
 
-// Controls returns the ids of the controls a type can affect.
-func (j *Judge) Controls(t collect.ResourceType) []string { return j.subsets[t.Key].IDs() }
 
 // Judge evaluates a change: old is nil for a create, new is nil for a
 // delete. Both are sanitized objects of type t.

@@ -30,19 +30,30 @@ import (
 //     the other rules and entries for the same hosts;
 //   - any other namespaced object (PeerAuthentications, NetworkPolicies,
 //     Sidecars, DestinationRules, ...) and a Namespace: the whole
-//     namespace.
+//     namespace;
+//   - a claim: the volumes bound to it and every StorageClass; a volume:
+//     its claim and that claim's Namespace, and every StorageClass;
+//   - when the controls read nodes: one node of each location class
+//     (neighbourhood_infra.go), and the nodes the change names.
 //
 // Host patterns of rules and entries other than the changed object are not
 // followed: "*.local" in the root namespace matches every Service, and
 // would make every neighbourhood the whole cluster. Such a rule's facts
 // are then computed from part of what it matches, the same way with and
 // without the change; should a finding on it still come out new, the
-// change is judged again against the whole cluster.
+// change is judged again against the whole cluster. StorageClasses are
+// treated the same way (how many personal-data claims use each is counted
+// over the neighbourhood's claims).
 //
 // Changes whose effect is cluster-wide are judged against the whole
-// cluster: the mesh config, a mesh-wide PeerAuthentication, a host pattern
-// every Service may match, cluster-scoped infrastructure, and a Namespace
-// change that moves the personal-data scope of other namespaces.
+// cluster: the mesh config, a mesh-wide PeerAuthentication or Sidecar, a
+// host pattern every Service may match, Nodes, StorageClasses, Telemetry,
+// and a Namespace change that moves the personal-data scope of other
+// namespaces.
+//
+// None of this is taken on trust: equivalence_test.go compares the
+// webhook's verdict with two full audits for every object of the sample
+// clusters and a synthetic one, created and changed.
 
 // hood is a neighbourhood under construction.
 type hood struct {

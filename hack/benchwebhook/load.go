@@ -24,6 +24,8 @@ type result struct {
 	latencies     []time.Duration
 	loadBefore    string
 	loadAfter     string
+	// cpu is the server's CPU time during the run.
+	cpu time.Duration
 }
 
 func (r result) percentile(p float64) time.Duration {
@@ -37,14 +39,19 @@ func (r result) percentile(p float64) time.Duration {
 func (r result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 
 func header() string {
-	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors", "load before → after")
+	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s %11s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors",
+		"cpu/review", "load before → after")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 func (r result) line() string {
-	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d  %s → %s", r.server, r.label, r.rate(),
-		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors, r.loadBefore, r.loadAfter)
+	perReview := "?"
+	if n := len(r.latencies) + r.errors; n > 0 && r.cpu > 0 {
+		perReview = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(n))
+	}
+	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s  %s → %s", r.server, r.label, r.rate(),
+		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors, perReview, r.loadBefore, r.loadAfter)
 	if r.firstError != "" {
 		s += "\n    first error: " + r.firstError
 	}
@@ -142,6 +149,7 @@ func (rec *recorder) finish(start time.Time) result {
 // the due time.
 func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	cpu := s.cpu()
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
 	start := time.Now()
@@ -161,7 +169,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 	}
 	wg.Wait()
 	r := rec.finish(start)
-	r.sent = n
+	r.sent, r.cpu = n, s.cpu()-cpu
 	return r
 }
 
@@ -169,6 +177,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 // when the last is answered.
 func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d time.Duration, certs *x509.CertPool) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	cpu := s.cpu()
 	var next atomic.Int64
 	start := time.Now()
 	end := start.Add(d)
@@ -187,5 +196,7 @@ func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d t
 		}()
 	}
 	wg.Wait()
-	return rec.finish(start)
+	r := rec.finish(start)
+	r.cpu = s.cpu() - cpu
+	return r
 }
