@@ -100,7 +100,6 @@ func NewJudge(ctx context.Context, e *evaluate.Engine, p *profile.Profile, s *St
 	return j, err
 }
 
-
 // Judge evaluates a change: old is nil for a create, new is nil for a
 // delete. Both are sanitized objects of type t.
 func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
