@@ -77,7 +77,7 @@ $(OPA): go.mod hack/opa/go.mod hack/opa/go.sum
 	@touch $@
 
 bench-webhook: build $(OPA) ## the webhook against OPA's server: latency at 1,000 reviews/s and throughput at 64 connections, 10,000 objects
-	$(GO) run ./hack/benchwebhook -tilsyn $(BIN) -opa $(OPA) -objects 10000 -rate 1000 -conns 64
+	$(GO) run ./hack/benchwebhook -tilsyn $(BIN) -opa $(OPA) -objects 10000 -rate 1000 -conns 64 -cold
 
 clean: ## remove build output and evidence
 	rm -rf bin out
