@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,7 +97,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.StringVar(&c.Waivers, "waivers", "", "YAML file of auditor-approved waivers (kind WaiverList): waived findings never deny")
 	fs.StringVar(&mode, "mode", string(webhook.Enforce), "mode of every control: enforce (deny), warn (admit with a warning) or dryrun (admit, log only)")
 	fs.StringArrayVar(&controlModes, "control-mode", nil, "mode of one control, CONTROL=MODE (MESH-05=warn); repeatable")
-	fs.StringSliceVar(&c.ExemptNS, "exempt-namespace", defaultExemptNamespaces, "namespaces never judged; repeatable or comma-separated")
+	fs.StringSliceVar(&c.ExemptNS, "exempt-namespace", defaultExemptNamespaces, "namespaces never judged, besides the webhook's own when in a pod; repeatable or comma-separated")
 	fs.StringVar(&selector, "exempt-namespace-selector", defaultExemptSelector, "namespaces whose labels match this selector are never judged (empty: none)")
 	fs.StringArrayVar(&c.ExemptUsers, "exempt-user", nil, "users whose requests are never judged; repeatable (default the webhook's own ServiceAccount)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", webhook.DefaultTimeout, "deadline of one review; keep it below the webhook configuration's timeoutSeconds")
@@ -248,6 +249,14 @@ func webhookState(ctx context.Context, c *webhookConfig, log *slog.Logger) (*web
 	}
 	if len(c.ExemptUsers) == 0 {
 		c.ExemptUsers = []string{selfUser(conn)}
+	}
+	// The webhook's own namespace is exempt wherever it is deployed.
+	if conn.InCluster {
+		if data, err := os.ReadFile(filepath.Join(serviceAccountDir, "namespace")); err == nil {
+			if ns := strings.TrimSpace(string(data)); ns != "" && !slices.Contains(c.ExemptNS, ns) {
+				c.ExemptNS = append(c.ExemptNS, ns)
+			}
+		}
 	}
 	state := webhook.NewState()
 	informers, err := webhook.StartInformers(ctx, conn.Config, state, log)
