@@ -1,8 +1,6 @@
 package collect
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -32,21 +30,19 @@ type rawObject struct {
 
 // toRaw encodes one object as Encode writes it.
 func toRaw(o Object) (rawObject, error) {
-	var b bytes.Buffer
-	e := &encoder{w: &b}
-	e.value(o)
-	return rawObject{id: identity(o), name: Str(o, "metadata", "name"), data: b.Bytes()}, e.err
+	e := &encoder{}
+	e.value(o, 0)
+	return rawObject{id: identity(o), name: Str(o, "metadata", "name"), data: e.out}, e.err
 }
 
 // encode writes s; the objects of a type found in raw are written from
 // their encodings instead of from s.Resources.
 func (s *Snapshot) encode(w io.Writer, raw map[string][]rawObject) error {
-	bw := bufio.NewWriterSize(w, 1<<16)
-	e := &encoder{w: bw}
+	e := &encoder{w: w, out: make([]byte, 0, 2*encoderFlushAt)}
 	e.raw(`{"apiVersion":`)
-	e.value(s.APIVersion)
+	e.str(s.APIVersion)
 	e.raw(`,"kind":`)
-	e.value(s.Kind)
+	e.str(s.Kind)
 	e.raw(`,"schemaVersion":`)
 	e.raw(strconv.Itoa(s.SchemaVersion))
 	e.raw(`,"metadata":`)
@@ -81,115 +77,130 @@ func (s *Snapshot) encode(w io.Writer, raw map[string][]rawObject) error {
 	e.raw(`,"coverage":`)
 	e.marshal(s.Coverage)
 	e.raw("}\n")
-	if e.err != nil {
-		return e.err
-	}
-	return bw.Flush()
+	e.flush()
+	return e.err
 }
 
+// encoder appends canonical JSON to out and hands it to w in large
+// chunks; keys holds one reusable key slice per nesting depth.
 type encoder struct {
-	w interface {
-		io.Writer
-		io.StringWriter
+	w    io.Writer
+	err  error
+	out  []byte
+	keys [][]string
+}
+
+const encoderFlushAt = 1 << 16
+
+func (e *encoder) flushIfFull() {
+	if len(e.out) >= encoderFlushAt {
+		e.flush()
 	}
-	err error
-	buf []byte
+}
+
+func (e *encoder) flush() {
+	if e.err == nil && len(e.out) > 0 {
+		_, e.err = e.w.Write(e.out)
+	}
+	e.out = e.out[:0]
 }
 
 func (e *encoder) raw(s string) {
-	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
-	}
+	e.out = append(e.out, s...)
+	e.flushIfFull()
 }
 
 // marshal writes a typed value with encoding/json (small parts only).
 func (e *encoder) marshal(v any) {
-	if e.err != nil {
-		return
-	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		e.err = err
+		if e.err == nil {
+			e.err = err
+		}
 		return
 	}
-	_, e.err = e.w.Write(b)
+	e.out = append(e.out, b...)
+	e.flushIfFull()
 }
 
 func (e *encoder) objects(objs []Object) {
-	e.raw("[")
+	e.out = append(e.out, '[')
 	for i, o := range objs {
 		if i > 0 {
-			e.raw(",")
+			e.out = append(e.out, ',')
 		}
-		e.value(o)
+		e.value(o, 0)
+		e.flushIfFull()
 	}
-	e.raw("]")
+	e.out = append(e.out, ']')
 }
 
 func (e *encoder) rawObjects(objs []rawObject) {
-	e.raw("[")
+	e.out = append(e.out, '[')
 	for i, o := range objs {
 		if i > 0 {
-			e.raw(",")
+			e.out = append(e.out, ',')
 		}
-		if e.err == nil {
-			_, e.err = e.w.Write(o.data)
-		}
+		e.out = append(e.out, o.data...)
+		e.flushIfFull()
 	}
-	e.raw("]")
+	e.out = append(e.out, ']')
 }
 
-// value writes a decoded JSON value: maps with sorted keys, lists,
-// strings, json.Number, booleans and null.
-func (e *encoder) value(v any) {
-	if e.err != nil {
-		return
-	}
+// value appends a decoded JSON value: maps with sorted keys, lists,
+// strings, json.Number, booleans and null. depth selects the key buffer.
+func (e *encoder) value(v any, depth int) {
 	switch x := v.(type) {
 	case nil:
-		e.raw("null")
+		e.out = append(e.out, "null"...)
 	case string:
 		e.str(x)
 	case json.Number:
 		if x == "" {
-			e.raw("0")
+			e.out = append(e.out, '0')
 		} else {
-			e.raw(string(x))
+			e.out = append(e.out, x...)
 		}
 	case bool:
 		if x {
-			e.raw("true")
+			e.out = append(e.out, "true"...)
 		} else {
-			e.raw("false")
+			e.out = append(e.out, "false"...)
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		for len(e.keys) <= depth {
+			e.keys = append(e.keys, nil)
+		}
+		keys := e.keys[depth][:0]
 		for k := range x {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
-		e.raw("{")
+		e.keys[depth] = keys
+		e.out = append(e.out, '{')
 		for i, k := range keys {
 			if i > 0 {
-				e.raw(",")
+				e.out = append(e.out, ',')
 			}
 			e.str(k)
-			e.raw(":")
-			e.value(x[k])
+			e.out = append(e.out, ':')
+			e.value(x[k], depth+1)
 		}
-		e.raw("}")
+		e.out = append(e.out, '}')
 	case []any:
-		e.raw("[")
+		e.out = append(e.out, '[')
 		for i, it := range x {
 			if i > 0 {
-				e.raw(",")
+				e.out = append(e.out, ',')
 			}
-			e.value(it)
+			e.value(it, depth+1)
 		}
-		e.raw("]")
+		e.out = append(e.out, ']')
 	case float64:
 		if math.IsInf(x, 0) || math.IsNaN(x) {
-			e.err = fmt.Errorf("encode snapshot: unsupported number %v", x)
+			if e.err == nil {
+				e.err = fmt.Errorf("encode snapshot: unsupported number %v", x)
+			}
 			return
 		}
 		e.marshal(x)
@@ -200,14 +211,11 @@ func (e *encoder) value(v any) {
 
 const hexDigits = "0123456789abcdef"
 
-// str writes a JSON string escaped as encoding/json does with HTML
+// str appends a JSON string escaped as encoding/json does with HTML
 // escaping off: quotes, backslashes and control characters escaped,
 // U+2028 and U+2029 as \u escapes, invalid UTF-8 as U+FFFD.
 func (e *encoder) str(s string) {
-	if e.err != nil {
-		return
-	}
-	b := append(e.buf[:0], '"')
+	b := append(e.out, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -254,7 +262,5 @@ func (e *encoder) str(s string) {
 		i += size
 	}
 	b = append(b, s[start:]...)
-	b = append(b, '"')
-	e.buf = b
-	_, e.err = e.w.Write(b)
+	e.out = append(b, '"')
 }
