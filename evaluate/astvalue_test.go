@@ -94,7 +94,7 @@ func TestFactsMatchJSON(t *testing.T) {
 		p := testProfile(t)
 		scope := PersonalDataScope(s, p, m.Config.RootNamespace)
 		var timings []Timing
-		d := derive(s, m, scope, geo.New(p), &timings, nil)
+		d := derive(s, m, scope, geo.New(p), &timings, nil, nil)
 		for _, piece := range factPieces(m, scope, d) {
 			sameAsJSON(t, dir+" "+piece.key, piece.value)
 		}

@@ -51,6 +51,7 @@ type Engine struct {
 	store         storage.Store
 	geo           *geo.Resolver
 	meshValues    meshValues
+	nodeValues    nodeValues
 	profile       *profile.Profile
 	waivers       *waiver.Set
 	policyDigest  string
@@ -89,7 +90,10 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err := json.Unmarshal(opts.ProfileJSON, &profileData); err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
-	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
+	// The profile is kept as OPA values: policies read it in every
+	// evaluation, and a store of Go values converts what is read each time.
+	store := inmem.NewFromObjectWithOpts(map[string]any{"tilsyn": map[string]any{"profile": profileData}},
+		inmem.OptReturnASTValuesOnRead(true))
 	e := &Engine{controls: controls, profile: opts.Profile, waivers: opts.Waivers, policyDigest: Digest(policySrcs), uses: inputUses(mods),
 		compiler: compiler, store: store, geo: geo.New(opts.Profile)}
 	sum := sha256.Sum256(opts.ProfileJSON)
@@ -233,7 +237,7 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	lap("facts: mesh (workloads, mTLS, PeerAuthentication, DestinationRules)")
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
 	lap("facts: personal-data scope")
-	d := derive(s, m, scope, e.geo, &timings, nil)
+	d := derive(s, m, scope, e.geo, &timings, nil, nil)
 	clock = time.Now()
 	input, err := buildInput(s, m, scope, d, now, e.uses)
 	if err != nil {
@@ -369,7 +373,7 @@ func coverageGaps(c *Control, s *collect.Snapshot) []Gap {
 // nil when undefined) into r, checks and orders them, and sets the status.
 func finish(c *Control, r *Result, findings, gaps any) error {
 	if findings != nil {
-		if err := decodeInto(findings, &r.Findings); err != nil {
+		if err := decodeFindings(findings, &r.Findings); err != nil {
 			return fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
 		}
 	}

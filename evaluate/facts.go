@@ -90,7 +90,9 @@ type Timing struct {
 //
 // The parts of location are named location.<part> (location.nodes,
 // location.placement, ...); need("location.<part>") is asked for each.
-func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, r *geo.Resolver, timings *[]Timing, need func(part string) bool) *Derived {
+// known, when not nil, are the node facts of s's Nodes, already derived.
+func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, r *geo.Resolver, timings *[]Timing, need func(part string) bool,
+	known *[]geo.Node) *Derived {
 	if need == nil {
 		need = func(string) bool { return true }
 	}
@@ -110,7 +112,11 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, r *geo.Resolver, t
 	var nodes []geo.Node
 	loc := func(part string) bool { return need("location." + part) }
 	if loc("nodes") || loc("nodeCountries") || loc("volumes") || loc("storageClasses") || loc("placement") {
-		nodes = geo.Nodes(s, r)
+		if known != nil {
+			nodes = *known
+		} else {
+			nodes = geo.Nodes(s, r)
+		}
 	}
 	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes), Placement: map[string]geo.Placement{}}
 	if loc("volumes") {

@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
@@ -205,51 +204,34 @@ type scopeFacts struct {
 //	                        DestinationRule facts, location, pki,
 //	                        transfers, telemetrySinks, nodeTuning)
 func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
-	return buildInputWith(s, m, scope, d, now, uses, nil, nil)
+	return buildInputWith(s, m, scope, d, now, uses, nil, givenFacts{})
+}
+
+// givenFacts are facts already converted (nil when not).
+type givenFacts struct {
+	mesh ast.Value
+	// nodes is facts.location.nodes; it is used when the policies read
+	// location part by part.
+	nodes ast.Value
 }
 
 // buildInputWith is buildInput with the OPA values of some objects given
 // (values[type][i] for s.Resources[type][i]; nil ones are converted here)
-// and, when not nil, the mesh facts already converted.
+// and some facts already converted.
 func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse,
-	values map[string][]ast.Value, meshValue ast.Value) (ast.Value, error) {
+	values map[string][]ast.Value, given givenFacts) (ast.Value, error) {
 	resources, err := resourcesValue(s, uses, values)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	other := []any{}
-	if uses.all || uses.other {
-		other = make([]any, len(s.Other))
-		for i, o := range s.Other {
-			other[i] = o
-		}
-	}
-	coverage := make(map[string]any, len(s.Coverage))
-	for _, c := range s.Coverage {
-		coverage[c.Resource] = map[string]any{"status": string(c.Status), "count": c.Count, "reason": c.Reason}
-	}
-	meta := map[string]any{
-		"now":         now.UTC().Format(time.RFC3339),
-		"nowNs":       json.Number(fmt.Sprint(now.UnixNano())),
-		"source":      map[string]any{"type": s.Metadata.Source.Type},
-		"collectedAt": s.Metadata.CollectedAt.UTC().Format(time.RFC3339),
-		"collectedNs": json.Number(fmt.Sprint(s.Metadata.CollectedAt.UnixNano())),
-		// resourceTypes are the registered types: each must have a
-		// coverage record (ACC-01).
-		"resourceTypes": resourceTypes(),
-	}
-	if s.Metadata.Cluster != nil {
-		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
-	}
-	v, err := ast.InterfaceToValue(map[string]any{"other": other, "coverage": coverage, "meta": meta})
+	obj, err := headValue(s, now, uses)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
 	pieces := factPieces(m, scope, d)
-	if meshValue != nil && pieces[0].key == "mesh" {
-		pieces[0].converted = meshValue
+	if given.mesh != nil && pieces[0].key == "mesh" {
+		pieces[0].converted = given.mesh
 	}
 	if uses.someFacts {
 		kept := pieces[:0]
@@ -258,9 +240,22 @@ func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived
 			case uses.facts[p.key]:
 				kept = append(kept, p)
 			case p.key == "location":
-				if part := locationPart(d.Location, uses.facts); len(part) > 0 {
-					kept = append(kept, factPiece{key: p.key, value: part})
+				part := locationPart(d.Location, uses.facts)
+				if len(part) == 0 {
+					break
 				}
+				_, nodes := part["nodes"]
+				if !nodes || given.nodes == nil {
+					kept = append(kept, factPiece{key: p.key, value: part})
+					break
+				}
+				delete(part, "nodes")
+				v, err := toValue(part)
+				if err != nil {
+					return nil, fmt.Errorf("build policy input: facts.location: %w", err)
+				}
+				v.(ast.Object).Insert(ast.StringTerm("nodes"), ast.NewTerm(given.nodes))
+				kept = append(kept, factPiece{key: p.key, converted: v})
 			}
 		}
 		pieces = kept

@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 )
 
@@ -214,14 +217,70 @@ func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values m
 	need := func(part string) bool {
 		return !u.uses.someFacts || u.uses.facts[part] || strings.HasPrefix(part, "location.") && u.uses.facts["location"]
 	}
-	d := derive(s, m, scope, u.e.geo, &timings, need)
-	var mv ast.Value
+	var given givenFacts
+	var known *[]geo.Node
+	if need("location.nodes") {
+		nodes, value, err := u.e.nodeValues.get(s.Resources[collect.Nodes], u.e.geo)
+		if err != nil {
+			return nil, err
+		}
+		known, given.nodes = &nodes, value
+	}
+	d := derive(s, m, scope, u.e.geo, &timings, need, known)
 	if need("mesh") {
-		if mv, err = u.e.meshValues.get(m); err != nil {
+		if given.mesh, err = u.e.meshValues.get(m); err != nil {
 			return nil, err
 		}
 	}
-	return buildInputWith(s, m, scope, d, now, u.uses, values, mv)
+	return buildInputWith(s, m, scope, d, now, u.uses, values, given)
+}
+
+// nodeValues remembers the facts of Node objects, derived and converted:
+// every neighbourhood of a cluster holds a few of the same nodes (one of
+// each location class, and the nodes its pods run on). Nodes are known by
+// the identity of their objects, which callers never modify once
+// evaluated; a node's facts come from its object alone.
+type nodeValues struct {
+	mu sync.Mutex
+	m  map[unsafe.Pointer]nodeValue
+}
+
+type nodeValue struct {
+	obj  collect.Object // kept so that its address is not reused
+	node geo.Node
+	term *ast.Term
+}
+
+// maxNodeValues bounds the nodes remembered.
+const maxNodeValues = 4096
+
+// get returns the facts of a list of nodes and their OPA value.
+func (c *nodeValues) get(objs []collect.Object, r *geo.Resolver) ([]geo.Node, ast.Value, error) {
+	nodes := make([]geo.Node, len(objs))
+	terms := make([]*ast.Term, len(objs))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, o := range objs {
+		key := reflect.ValueOf(o).UnsafePointer()
+		v, ok := c.m[key]
+		if !ok {
+			n := geo.Nodes(&collect.Snapshot{Resources: map[string][]collect.Object{collect.Nodes: {o}}}, r)
+			if len(n) != 1 {
+				return nil, nil, fmt.Errorf("facts.location.nodes: %d facts for one node", len(n))
+			}
+			value, err := toValue(n[0])
+			if err != nil {
+				return nil, nil, fmt.Errorf("facts.location.nodes: %w", err)
+			}
+			v = nodeValue{obj: o, node: n[0], term: ast.NewTerm(value)}
+			if c.m == nil || len(c.m) >= maxNodeValues {
+				c.m = map[unsafe.Pointer]nodeValue{}
+			}
+			c.m[key] = v
+		}
+		nodes[i], terms[i] = v.node, v.term
+	}
+	return nodes, ast.NewArray(terms...), nil
 }
 
 // meshValues remembers the mesh facts as OPA values: a cluster has one
