@@ -181,7 +181,8 @@ func (h *Handler) record(req *admissionv1.AdmissionRequest, out outcome, elapsed
 		attrs = append(attrs, "evaluated", slog.GroupValue(
 			slog.Int("objects", out.verdict.Objects),
 			slog.Bool("cluster", out.verdict.Global),
-			slog.Bool("cached", out.verdict.Cached)))
+			slog.Bool("cached", out.verdict.Cached),
+			slog.Bool("repeat", out.verdict.Repeat)))
 	}
 	h.log.Log(context.Background(), level, "admission decision", attrs...)
 }

@@ -2,7 +2,9 @@ package webhook
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"slices"
@@ -39,6 +41,9 @@ type Judge struct {
 	// reads are the types a subset's controls read.
 	reads  map[*evaluate.Subset]map[string]bool
 	before *cache.LRUExpireCache
+	// repeats are verdicts by the exact change and the exact state they
+	// were reached in (see repeatKey).
+	repeats *cache.LRUExpireCache
 	// global is held by the evaluation of the whole cluster in progress.
 	global chan struct{}
 	now    func() time.Time
@@ -53,11 +58,18 @@ type Judge struct {
 // neighbourhood and control set recently judged.
 const DefaultCacheSize = 16384
 
+// DefaultRepeats bounds the verdicts kept for changes judged again.
+const DefaultRepeats = 4096
+
 // JudgeOptions tune a Judge.
 type JudgeOptions struct {
 	// CacheSize is how many results without a change are kept; 0 means
 	// DefaultCacheSize, a negative number none.
 	CacheSize int
+	// Repeats is how many verdicts are kept for the same change judged
+	// again in the same state; 0 means DefaultRepeats, a negative number
+	// none. Verdicts are only kept along with results without a change.
+	Repeats int
 }
 
 // NewJudge returns a judge over a state. p is the engine's profile (the
@@ -70,6 +82,13 @@ func NewJudge(ctx context.Context, e *evaluate.Engine, p *profile.Profile, s *St
 		j.before = cache.NewLRUExpireCache(DefaultCacheSize)
 	case opts.CacheSize > 0:
 		j.before = cache.NewLRUExpireCache(opts.CacheSize)
+	}
+	switch {
+	case j.before == nil || opts.Repeats < 0:
+	case opts.Repeats == 0:
+		j.repeats = cache.NewLRUExpireCache(DefaultRepeats)
+	default:
+		j.repeats = cache.NewLRUExpireCache(opts.Repeats)
 	}
 	subset := func(match func(evaluate.Control) bool) (*evaluate.Subset, error) {
 		var ids []string
@@ -125,6 +144,28 @@ type plan struct {
 	global        bool
 	objects       int
 	truncated     map[objRef]bool
+	// What the parts are built from, once they are needed (built outside
+	// the state's lock: entries never change).
+	entries  []*entry
+	t        collect.ResourceType
+	old, new collect.Object
+	reads    map[string]bool
+	coverage []collect.Coverage
+	built    [2]bool
+}
+
+// part returns the part without the change (after false) or with it,
+// building it on first use.
+func (p *plan) part(after bool) evaluate.Part {
+	i, extra, out := 0, p.old, &p.before
+	if after {
+		i, extra, out = 1, p.new, &p.after
+	}
+	if !p.built[i] {
+		out.Snapshot, out.Values = part(p.entries, extra, p.t, p.reads, p.coverage)
+		p.built[i] = true
+	}
+	return *out
 }
 
 // plan finds what to evaluate for a change: its neighbourhood, or the
@@ -189,8 +230,11 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 			}
 		}
 	}
-	p.before.Snapshot, p.before.Values = s.part(entries, old, t, reads)
-	p.after.Snapshot, p.after.Values = s.part(entries, new, t, reads)
+	p.entries, p.t, p.old, p.new, p.reads = entries, t, old, new, reads
+	p.coverage = make([]collect.Coverage, len(collect.Registry))
+	for i, rt := range collect.Registry {
+		p.coverage[i] = s.coverage[rt.Key]
+	}
 	p.before.Scope, p.after.Scope = scopeBefore.Scope, scopeAfter.Scope
 	if !p.global {
 		namespaces := map[string]bool{c.ns: true}
@@ -208,7 +252,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 		}
 		p.before.Scope, p.after.Scope = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
 	}
-	p.key = beforeKey(t.Key, entries, old, scopeGen, p.now, p.global, s.gen)
+	p.key = beforeKey(t.Key, entries, old, scopeGen, s.covGen, p.now, p.global, s.gen)
 	p.objects = len(entries) + 1
 	return p, nil
 }
@@ -240,20 +284,31 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	if j.before == nil {
 		p.key = ""
 	}
+	var rkey string
+	if p.key != "" && j.repeats != nil {
+		if rkey, err = repeatKey(p, new); err != nil {
+			return v, nil, err
+		}
+		if r, ok := j.repeats.Get(rkey); ok {
+			rep := r.(repeat)
+			v.Findings, v.Cached, v.Repeat = slices.Clone(rep.findings), true, true
+			return v, rep.truncated, nil
+		}
+	}
 	if p.key != "" {
 		if r, ok := j.before.Get(p.key); ok {
 			before, v.Cached = r.([]evaluate.Result), true
 		}
 	}
 	if before == nil {
-		if before, err = p.sub.EvaluatePart(ctx, p.before, p.now); err != nil {
+		if before, err = p.sub.EvaluatePart(ctx, p.part(false), p.now); err != nil {
 			return v, nil, err
 		}
 		if p.key != "" {
 			j.before.Add(p.key, before, 10*time.Minute)
 		}
 	}
-	after, err := p.sub.EvaluatePart(ctx, p.after, p.now)
+	after, err := p.sub.EvaluatePart(ctx, p.part(true), p.now)
 	if err != nil {
 		if ctx.Err() == nil {
 			// The cluster without the change evaluates; with it, not: the
@@ -263,7 +318,33 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		return v, nil, err
 	}
 	v.Findings = introduced(before, after)
+	if rkey != "" {
+		j.repeats.Add(rkey, repeat{slices.Clone(v.Findings), p.truncated}, 10*time.Minute)
+	}
 	return v, p.truncated, nil
+}
+
+// repeat is a verdict kept for the same change in the same state: API
+// servers and controllers send the same change again (retries, a dry run
+// before the real request, an apply that changes nothing).
+type repeat struct {
+	findings  []Introduced
+	truncated map[objRef]bool
+}
+
+// repeatKey identifies a verdict: the result without the change it was
+// compared with (beforeKey: the controls, the exact objects around the
+// change, the scope, the coverage and the time) and the exact new version
+// of the changed object, by the SHA-256 of its JSON (map keys sorted).
+// Everything the evaluation with the change reads is one of these.
+func repeatKey(p *plan, new collect.Object) (string, error) {
+	h := sha256.New()
+	if new != nil {
+		if err := json.NewEncoder(h).Encode(new); err != nil {
+			return "", fmt.Errorf("the changed object: %w", err)
+		}
+	}
+	return p.key + "|" + strconv.FormatBool(p.global) + "|" + string(h.Sum(nil)), nil
 }
 
 // Input returns, as JSON, the input the policies see for the cluster with
@@ -282,7 +363,8 @@ func (j *Judge) Input(t collect.ResourceType, old, new collect.Object) ([]byte, 
 			return nil, nil, false, err
 		}
 	}
-	in, err := p.sub.Input(p.after.Snapshot, p.now, p.after.Scope)
+	after := p.part(true)
+	in, err := p.sub.Input(after.Snapshot, p.now, after.Scope)
 	return in, p.sub.IDs(), p.global, err
 }
 
@@ -296,7 +378,7 @@ func (e *invalidObject) Unwrap() error { return e.err }
 // beforeKey identifies the result without the change: the control set,
 // the exact objects (by sequence number), the scope and the time. An old
 // version not known by uid and resourceVersion is not cached.
-func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen uint64, now time.Time, global bool, gen uint64) string {
+func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen, covGen uint64, now time.Time, global bool, gen uint64) string {
 	oldID := ""
 	if old != nil {
 		rv := collect.Str(old, "metadata", "resourceVersion")
@@ -321,7 +403,7 @@ func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen ui
 		binary.LittleEndian.PutUint64(b[:], q)
 		h.Write(b[:])
 	}
-	return typeKey + "|" + oldID + "|" + strconv.FormatUint(scopeGen, 10) + "|" + now.Format(time.RFC3339) + "|" +
+	return typeKey + "|" + oldID + "|" + strconv.FormatUint(scopeGen, 10) + "|" + strconv.FormatUint(covGen, 10) + "|" + now.Format(time.RFC3339) + "|" +
 		strconv.Itoa(len(seqs)) + "|" + string(h.Sum(nil))
 }
 

@@ -21,6 +21,7 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	inFlight  prometheus.Gauge
 	judged    *prometheus.CounterVec
+	repeats   prometheus.Counter
 	objects   *prometheus.GaugeVec
 }
 
@@ -54,12 +55,16 @@ func NewMetrics() *Metrics {
 			Name: "tilsyn_webhook_judgements_total",
 			Help: "Changes judged, by what was evaluated (neighbourhood or cluster) and whether the result without the change came from the cache.",
 		}, []string{"scope", "cached"}),
+		repeats: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tilsyn_webhook_repeated_judgements_total",
+			Help: "Changes judged (counted in tilsyn_webhook_judgements_total too) whose verdict came from the same change judged in the same cluster state before.",
+		}),
 		objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "tilsyn_webhook_cached_objects",
 			Help: "Objects held in the webhook's cluster state, by resource type.",
 		}, []string{"resource"}),
 	}
-	m.registry.MustRegister(m.requests, m.decisions, m.findings, m.duration, m.inFlight, m.judged, m.objects,
+	m.registry.MustRegister(m.requests, m.decisions, m.findings, m.duration, m.inFlight, m.judged, m.repeats, m.objects,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -80,6 +85,9 @@ func (m *Metrics) judgement(v Verdict) {
 		scope = "cluster"
 	}
 	m.judged.WithLabelValues(scope, strconv.FormatBool(v.Cached)).Inc()
+	if v.Repeat {
+		m.repeats.Inc()
+	}
 }
 
 // setObjects records the state's object counts.

@@ -42,8 +42,8 @@ func nodeClass(o collect.Object, m collect.ObjectMeta, keep func(string) bool) s
 // part builds what a subset evaluates: entries and one more object (nil
 // for none) as a snapshot ordered as Snapshot.Sort orders it, with the
 // OPA values of the entries of the types in values already converted.
-// The caller holds s.mu for reading.
-func (s *State) part(entries []*entry, extra collect.Object, t collect.ResourceType, values map[string]bool) (*collect.Snapshot, map[string][]ast.Value) {
+// coverage is the state's, in the order of collect.Registry.
+func part(entries []*entry, extra collect.Object, t collect.ResourceType, values map[string]bool, coverage []collect.Coverage) (*collect.Snapshot, map[string][]ast.Value) {
 	snap := collect.New(collect.Source{Type: "live"}, zeroTime)
 	byType := map[string][]*entry{}
 	for _, e := range entries {
@@ -92,10 +92,10 @@ func (s *State) part(entries []*entry, extra collect.Object, t collect.ResourceT
 	if extra != nil && byType[t.Key] == nil {
 		snap.Resources[t.Key] = []collect.Object{extra}
 	}
-	for _, rt := range collect.Registry {
-		c := s.coverage[rt.Key]
-		c.Count = len(snap.Resources[rt.Key])
-		snap.Coverage = append(snap.Coverage, c)
+	snap.Coverage = make([]collect.Coverage, len(coverage))
+	for i, c := range coverage {
+		c.Count = len(snap.Resources[c.Resource])
+		snap.Coverage[i] = c
 	}
 	return snap, vals
 }

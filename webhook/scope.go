@@ -74,8 +74,9 @@ type Verdict struct {
 	Global  bool
 	Objects int
 	// Cached is set when the findings without the change came from the
-	// cache.
-	Cached bool
+	// cache; Repeat when the whole verdict did (the same change was judged
+	// in the same state before).
+	Cached, Repeat bool
 }
 
 // scopeLocked returns the personal-data scope of the whole state, computed

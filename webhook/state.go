@@ -61,8 +61,9 @@ type State struct {
 	mu  sync.RWMutex
 	seq uint64
 	// gen counts changes; nsGen counts changes to what decides the
-	// personal-data scope (Namespaces, and which namespaces hold objects).
-	gen, nsGen uint64
+	// personal-data scope (Namespaces, and which namespaces hold objects);
+	// covGen counts changes of coverage.
+	gen, nsGen, covGen uint64
 	// objects by type key, then namespace ("" for cluster-scoped), then name.
 	objects  map[string]map[string]map[string]*entry
 	children map[objRef]map[*entry]bool
@@ -128,6 +129,7 @@ func (s *State) SetCoverage(c collect.Coverage) {
 	}
 	s.coverage[c.Resource] = c
 	s.gen++
+	s.covGen++
 }
 
 // Upsert stores an object (already sanitized), replacing the object of

@@ -140,8 +140,17 @@ func run(ctx context.Context, c config) error {
 	if err := measure(s, "tilsyn"); err != nil {
 		return err
 	}
+	// The pool is sent again and again; a cluster's traffic repeats
+	// itself far less. Measure without the verdicts of repeated changes.
+	s, err = startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--repeats", "0"))
+	if err != nil {
+		return err
+	}
+	if err := measure(s, "tilsyn (no repeats)"); err != nil {
+		return err
+	}
 	if c.cold {
-		s, err := startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--cache-size", "0"))
+		s, err := startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--cache-size", "0", "--repeats", "0"))
 		if err != nil {
 			return err
 		}

@@ -188,14 +188,17 @@ func (s *server) stats(ctx context.Context, pool *x509.CertPool) string {
 		return ""
 	}
 	defer resp.Body.Close()
-	var cached, fresh float64
+	var cached, fresh, repeats float64
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "tilsyn_webhook_repeated_judgements_total" {
+			repeats, _ = strconv.ParseFloat(f[1], 64)
+		}
 		if !strings.HasPrefix(line, "tilsyn_webhook_judgements_total{") {
 			continue
 		}
-		f := strings.Fields(line)
 		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
 		if strings.Contains(line, `cached="true"`) {
 			cached += v
@@ -206,7 +209,8 @@ func (s *server) stats(ctx context.Context, pool *x509.CertPool) string {
 	if cached+fresh == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%.0f judgements, %.0f%% with the result without the change from the cache", cached+fresh, 100*cached/(cached+fresh))
+	return fmt.Sprintf("%.0f judgements, %.0f%% with the result without the change from the cache, %.0f%% repeats of a change judged before in the same state",
+		cached+fresh, 100*cached/(cached+fresh), 100*repeats/(cached+fresh))
 }
 
 func tail(s string, n int) string {

@@ -49,8 +49,9 @@ type webhookConfig struct {
 	InCluster       bool
 	// Snapshot judges against a saved snapshot instead of a live cluster.
 	Snapshot string
-	// CacheSize bounds the cached results without a change (0: none).
-	CacheSize int
+	// CacheSize bounds the cached results without a change (0: none);
+	// Repeats the verdicts kept for the same change judged again (0: none).
+	CacheSize, Repeats int
 }
 
 // Defaults of `tilsyn webhook`.
@@ -109,6 +110,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.StringVar(&c.Context, "context", "", "kubeconfig context to use (default the current context)")
 	fs.BoolVar(&c.InCluster, "in-cluster", false, "use the pod's ServiceAccount (chosen by itself in a pod without a kubeconfig)")
 	fs.IntVar(&c.CacheSize, "cache-size", webhook.DefaultCacheSize, "results of neighbourhoods without the change kept for reuse (0: none)")
+	fs.IntVar(&c.Repeats, "repeats", webhook.DefaultRepeats, "verdicts kept for the same change judged again in the same cluster state (0: none)")
 	fs.StringVar(&c.Snapshot, "snapshot", "", "judge against a snapshot saved by 'tilsyn collect' instead of a live cluster (trying policies, benchmarks)")
 	if err := parseFlags(fs, args); err != nil {
 		return c, err
@@ -142,6 +144,8 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 		return c, usagef("--tls-reload-interval %v: want a positive duration", c.CertReload)
 	case c.CacheSize < 0:
 		return c, usagef("--cache-size %d: want 0 or more", c.CacheSize)
+	case c.Repeats < 0:
+		return c, usagef("--repeats %d: want 0 or more", c.Repeats)
 	case c.MaxConcurrent < 0:
 		return c, usagef("--max-concurrent %d: want a positive number", c.MaxConcurrent)
 	case c.ShutdownDelay < 0 || c.ShutdownTimeout <= 0:
@@ -203,7 +207,11 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	if cacheSize == 0 {
 		cacheSize = -1
 	}
-	judge, err := webhook.NewJudge(ctx, engine, prof, state, webhook.JudgeOptions{CacheSize: cacheSize})
+	repeats := c.Repeats
+	if repeats == 0 {
+		repeats = -1
+	}
+	judge, err := webhook.NewJudge(ctx, engine, prof, state, webhook.JudgeOptions{CacheSize: cacheSize, Repeats: repeats})
 	if err != nil {
 		l.Close()
 		return err
