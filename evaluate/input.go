@@ -127,14 +127,15 @@ func locationPart(l Location, facts map[string]bool) map[string]any {
 	return out
 }
 
-// factsValueSerial is factsValue in the calling goroutine.
+// factsValueSerial is factsValue in the calling goroutine, for small
+// inputs: facts are converted through factTerms.
 func factsValueSerial(pieces []factPiece) (ast.Value, error) {
-	obj := ast.NewObject()
+	obj := ast.NewObjectWithCapacity(len(pieces))
 	for _, p := range pieces {
 		v := p.converted
 		if v == nil {
 			var err error
-			if v, err = toValue(p.value); err != nil {
+			if v, err = factTerms.value(p.value); err != nil {
 				return nil, fmt.Errorf("facts.%s: %w", p.key, err)
 			}
 		}
