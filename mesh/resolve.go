@@ -112,7 +112,8 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 		return nil, err
 	}
 	inj := InjectorFromSnapshot(s, cfg.RootNamespace)
-	// Decoding policies and deriving workloads are independent: do them at once.
+	// Decoding policies and deriving workloads are independent: on large
+	// snapshots, do them at once.
 	var (
 		pas       []*peerAuth
 		drs       []*destRule
@@ -121,13 +122,30 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 		workloads []*Workload
 		g         errgroup.Group
 	)
-	g.Go(func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace); return err })
-	g.Go(func() (err error) { drs, err = decodeDestRules(s, cfg); return err })
-	g.Go(func() error {
-		svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
-		return nil
-	})
-	g.Go(func() error { workloads = Workloads(s, inj); return nil })
+	steps := []func() error{
+		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace); return err },
+		func() (err error) { drs, err = decodeDestRules(s, cfg); return err },
+		func() error {
+			svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
+			return nil
+		},
+		func() error { workloads = Workloads(s, inj); return nil },
+	}
+	n := 0
+	for _, objs := range s.Resources {
+		n += len(objs)
+	}
+	for _, step := range steps {
+		if n < smallSnapshot {
+			// Goroutines cost more than they save on a few objects (the
+			// webhook resolves thousands of small parts a second).
+			if err := step(); err != nil {
+				return nil, err
+			}
+		} else {
+			g.Go(step)
+		}
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -149,6 +167,10 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 	r.DestinationRules = drFacts(drs, svcs, byNS, external)
 	return r, nil
 }
+
+// smallSnapshot is the number of objects below which Resolve works in the
+// calling goroutine.
+const smallSnapshot = 512
 
 var modeRank = map[string]int{ModeDisable: 0, ModePermissive: 1, ModeStrict: 2}
 

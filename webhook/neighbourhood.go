@@ -296,7 +296,7 @@ func (h *hood) workloadEntries(ns string, f func(*entry)) {
 // matches them.
 func (h *hood) selectedByPolicies(e *entry) {
 	for _, pa := range h.s.objects[collect.PeerAuthentications][e.ns] {
-		sel := collect.StringMap(pa.obj, "spec", "selector", "matchLabels")
+		sel := pa.selector
 		if len(sel) == 0 || !subsetOf(sel, e.labels) {
 			continue
 		}
@@ -311,7 +311,7 @@ func (h *hood) selectedByPolicies(e *entry) {
 // selectingServices adds the Services of e's namespace that select it.
 func (h *hood) selectingServices(e *entry) {
 	for _, svc := range h.s.objects[collect.Services][e.ns] {
-		sel := collect.StringMap(svc.obj, "spec", "selector")
+		sel := svc.selector
 		if len(sel) > 0 && subsetOf(sel, e.labels) {
 			h.add(svc)
 		}
@@ -398,7 +398,7 @@ func (h *hood) close() {
 		case collect.Services:
 			if !h.services[e] {
 				h.services[e] = true
-				h.backends(e.ns, collect.StringMap(e.obj, "spec", "selector"))
+				h.backends(e.ns, e.selector)
 				h.addType(collect.PeerAuthentications, e.ns)
 				h.hosts([]string{e.name + "." + e.ns + ".svc." + h.s.domain})
 			}

@@ -24,6 +24,9 @@ type entry struct {
 	// labels are the labels pods of this object carry: a pod's own, a
 	// controller's pod template's.
 	labels map[string]string
+	// selector is a Service's spec.selector or a PeerAuthentication's
+	// spec.selector.matchLabels.
+	selector map[string]string
 	// hosts are a DestinationRule's host or a ServiceEntry's hosts,
 	// resolved against the object's namespace.
 	hosts []string
@@ -171,6 +174,10 @@ func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain strin
 	e.labels = podLabels(t, o, m)
 	e.hosts = hostsOf(t, o, e.ns, domain)
 	switch t.Key {
+	case collect.Services:
+		e.selector = collect.StringMap(o, "spec", "selector")
+	case collect.PeerAuthentications:
+		e.selector = collect.StringMap(o, "spec", "selector", "matchLabels")
 	case collect.PersistentVolumes:
 		if ns := collect.Str(o, "spec", "claimRef", "namespace"); ns != "" {
 			e.claim = objRef{ns, "PersistentVolumeClaim", collect.Str(o, "spec", "claimRef", "name")}
