@@ -302,8 +302,12 @@ func resourcesValue(s *collect.Snapshot, uses inputUse, values map[string][]ast.
 		}
 	}
 	if n < smallInput {
-		obj := ast.NewObject()
+		obj := ast.NewObjectWithCapacity(len(keys))
 		for _, key := range keys {
+			if len(terms[key]) == 0 {
+				obj.Insert(ast.StringTerm(key), emptyList)
+				continue
+			}
 			given := values[key]
 			for j, o := range s.Resources[key][:len(terms[key])] {
 				if j < len(given) && given[j] != nil {
@@ -363,6 +367,10 @@ func resourcesValue(s *collect.Snapshot, uses inputUse, values map[string][]ast.
 	}
 	return obj, nil
 }
+
+// emptyList is an empty input.resources list, shared (OPA values are
+// never modified by an evaluation).
+var emptyList = ast.ArrayTerm()
 
 // inputUse records which parts of the input the policies read.
 type inputUse struct {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,15 +45,11 @@ func headValue(s *collect.Snapshot, now time.Time, uses inputUse) (ast.Object, e
 	} else {
 		obj.Insert(ast.StringTerm("other"), ast.ArrayTerm())
 	}
-	coverage := ast.NewObjectWithCapacity(len(s.Coverage))
-	for _, c := range s.Coverage {
-		t, err := coverageTerm(c)
-		if err != nil {
-			return nil, err
-		}
-		coverage.Insert(ast.StringTerm(c.Resource), t)
+	coverage, err := coverageValue(s.Coverage)
+	if err != nil {
+		return nil, err
 	}
-	obj.Insert(ast.StringTerm("coverage"), ast.NewTerm(coverage))
+	obj.Insert(ast.StringTerm("coverage"), coverage)
 	meta, err := metaTerm(s, now)
 	if err != nil {
 		return nil, err
@@ -64,6 +61,43 @@ func headValue(s *collect.Snapshot, now time.Time, uses inputUse) (ast.Object, e
 // maxSharedCount bounds the counts of the coverage records kept: a
 // neighbourhood's counts are small, and so is the set of records.
 const maxSharedCount = 1024
+
+// coverageObjects holds converted coverage objects by their content; it
+// is cleared when full.
+var coverageObjects struct {
+	sync.Mutex
+	m map[string]*ast.Term
+}
+
+// coverageValue returns input.coverage: every record by resource type.
+func coverageValue(cs []collect.Coverage) (*ast.Term, error) {
+	var key strings.Builder
+	for _, c := range cs {
+		key.WriteString(c.Resource + "\x00" + string(c.Status) + "\x00" + strconv.Itoa(c.Count) + "\x00" + c.Reason + "\x00")
+	}
+	coverageObjects.Lock()
+	t, ok := coverageObjects.m[key.String()]
+	coverageObjects.Unlock()
+	if ok {
+		return t, nil
+	}
+	obj := ast.NewObjectWithCapacity(len(cs))
+	for _, c := range cs {
+		t, err := coverageTerm(c)
+		if err != nil {
+			return nil, err
+		}
+		obj.Insert(ast.StringTerm(c.Resource), t)
+	}
+	t = ast.NewTerm(obj)
+	coverageObjects.Lock()
+	defer coverageObjects.Unlock()
+	if coverageObjects.m == nil || len(coverageObjects.m) >= 4096 {
+		coverageObjects.m = map[string]*ast.Term{}
+	}
+	coverageObjects.m[key.String()] = t
+	return t, nil
+}
 
 func coverageTerm(c collect.Coverage) (*ast.Term, error) {
 	if c.Count > maxSharedCount {

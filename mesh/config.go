@@ -47,7 +47,7 @@ func ConfigFromSnapshot(s *collect.Snapshot) (Config, error) {
 	var chosen collect.Object
 	var candidates []collect.Object
 	for _, cm := range s.Resources[collect.ConfigMaps] {
-		m := collect.Meta(cm)
+		m := nameMeta(cm)
 		if m.Name != "istio" {
 			continue
 		}
@@ -63,7 +63,7 @@ func ConfigFromSnapshot(s *collect.Snapshot) (Config, error) {
 	if chosen == nil {
 		return parseConfig("default", "")
 	}
-	m := collect.Meta(chosen)
+	m := nameMeta(chosen)
 	return parseConfig(m.Namespace+"/"+m.Name, collect.Str(chosen, "data", "mesh"))
 }
 

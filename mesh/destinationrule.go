@@ -85,7 +85,7 @@ var destRuleSpecs = newMemo[*networkingv1alpha3.DestinationRule](4096)
 func decodeDestRules(s *collect.Snapshot, cfg Config) ([]*destRule, error) {
 	var out []*destRule
 	for i, o := range s.Resources[collect.DestinationRules] {
-		m := collect.Meta(o)
+		m := nameMeta(o)
 		spec := &networkingv1alpha3.DestinationRule{}
 		if raw, ok := o["spec"]; ok {
 			js, err := json.Marshal(raw)

@@ -64,7 +64,7 @@ func older(a, b *peerAuth) bool {
 func decodePeerAuths(s *collect.Snapshot, root string) ([]*peerAuth, error) {
 	var out []*peerAuth
 	for i, o := range s.Resources[collect.PeerAuthentications] {
-		m := collect.Meta(o)
+		m := nameMeta(o)
 		spec := &securityv1beta1.PeerAuthentication{}
 		if raw, ok := o["spec"]; ok {
 			js, err := json.Marshal(raw)

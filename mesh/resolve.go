@@ -500,3 +500,11 @@ func hasLocalSuffix(fqdn string) bool {
 	const s = ".svc." + DefaultDomainSuffix
 	return len(fqdn) > len(s) && fqdn[len(fqdn)-len(s):] == s
 }
+
+// nameMeta is collect.Meta without the labels and annotations, which
+// collect.Meta copies: for code that reads names only.
+func nameMeta(o collect.Object) collect.ObjectMeta {
+	md, _ := o["metadata"].(map[string]any)
+	return collect.ObjectMeta{Name: collect.Str(md, "name"), Namespace: collect.Str(md, "namespace"),
+		UID: collect.Str(md, "uid"), CreationTimestamp: collect.Str(md, "creationTimestamp")}
+}

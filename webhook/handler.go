@@ -182,7 +182,8 @@ func (h *Handler) record(req *admissionv1.AdmissionRequest, out outcome, elapsed
 			slog.Int("objects", out.verdict.Objects),
 			slog.Bool("cluster", out.verdict.Global),
 			slog.Bool("cached", out.verdict.Cached),
-			slog.Bool("repeat", out.verdict.Repeat)))
+			slog.Bool("repeat", out.verdict.Repeat),
+			slog.Bool("unchanged", out.verdict.Unchanged)))
 	}
 	h.log.Log(context.Background(), level, "admission decision", attrs...)
 }

@@ -2,13 +2,8 @@ package webhook
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -122,6 +117,14 @@ func NewJudge(ctx context.Context, e *evaluate.Engine, p *profile.Profile, s *St
 // Judge evaluates a change: old is nil for a create, new is nil for a
 // delete. Both are sanitized objects of type t.
 func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
+	if old != nil && new != nil {
+		sub := j.subsetFor(t, collect.Meta(new).Name)
+		if len(sub.IDs()) > 0 && !sub.ReadsObjects()[t.Key] && sameToFacts(old, new) {
+			// The update changes nothing the controls' facts are derived
+			// from: both sides would evaluate alike.
+			return Verdict{Controls: sub.IDs(), Unchanged: true}, nil
+		}
+	}
 	v, truncated, err := j.judge(ctx, t, old, new, false)
 	if err != nil || len(truncated) == 0 {
 		return v, err
@@ -133,6 +136,15 @@ func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new coll
 		}
 	}
 	return v, nil
+}
+
+// subsetFor returns the controls a change of an object of type t named
+// name can affect.
+func (j *Judge) subsetFor(t collect.ResourceType, name string) *evaluate.Subset {
+	if t.Key == collect.ConfigMaps && !collect.KeepConfigMapData(name) {
+		return j.inert
+	}
+	return j.subsets[t.Key]
 }
 
 // plan is what one judgement evaluates.
@@ -184,10 +196,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	if !t.Namespaced {
 		c.ns = ""
 	}
-	sub := j.subsets[t.Key]
-	if t.Key == collect.ConfigMaps && !collect.KeepConfigMapData(c.name) {
-		sub = j.inert
-	}
+	sub := j.subsetFor(t, c.name)
 	if len(sub.IDs()) == 0 {
 		return nil, nil
 	}
@@ -324,29 +333,6 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	return v, p.truncated, nil
 }
 
-// repeat is a verdict kept for the same change in the same state: API
-// servers and controllers send the same change again (retries, a dry run
-// before the real request, an apply that changes nothing).
-type repeat struct {
-	findings  []Introduced
-	truncated map[objRef]bool
-}
-
-// repeatKey identifies a verdict: the result without the change it was
-// compared with (beforeKey: the controls, the exact objects around the
-// change, the scope, the coverage and the time) and the exact new version
-// of the changed object, by the SHA-256 of its JSON (map keys sorted).
-// Everything the evaluation with the change reads is one of these.
-func repeatKey(p *plan, new collect.Object) (string, error) {
-	h := sha256.New()
-	if new != nil {
-		if err := json.NewEncoder(h).Encode(new); err != nil {
-			return "", fmt.Errorf("the changed object: %w", err)
-		}
-	}
-	return p.key + "|" + strconv.FormatBool(p.global) + "|" + string(h.Sum(nil)), nil
-}
-
 // Input returns, as JSON, the input the policies see for the cluster with
 // a change applied (its neighbourhood, as the judge evaluates it), the
 // controls that read it, and whether the neighbourhood is the whole
@@ -374,38 +360,6 @@ type invalidObject struct{ err error }
 
 func (e *invalidObject) Error() string { return e.err.Error() }
 func (e *invalidObject) Unwrap() error { return e.err }
-
-// beforeKey identifies the result without the change: the control set,
-// the exact objects (by sequence number), the scope and the time. An old
-// version not known by uid and resourceVersion is not cached.
-func beforeKey(typeKey string, entries []*entry, old collect.Object, scopeGen, covGen uint64, now time.Time, global bool, gen uint64) string {
-	oldID := ""
-	if old != nil {
-		rv := collect.Str(old, "metadata", "resourceVersion")
-		uid := collect.Str(old, "metadata", "uid")
-		if rv == "" || uid == "" {
-			return ""
-		}
-		oldID = uid + "/" + rv
-	}
-	if global {
-		// The whole state: known by its change count.
-		return "global|" + typeKey + "|" + oldID + "|" + strconv.FormatUint(gen, 10) + "|" + now.Format(time.RFC3339)
-	}
-	seqs := make([]uint64, len(entries))
-	for i, e := range entries {
-		seqs[i] = e.seq
-	}
-	slices.Sort(seqs)
-	h := fnv.New128a()
-	var b [8]byte
-	for _, q := range seqs {
-		binary.LittleEndian.PutUint64(b[:], q)
-		h.Write(b[:])
-	}
-	return typeKey + "|" + oldID + "|" + strconv.FormatUint(scopeGen, 10) + "|" + strconv.FormatUint(covGen, 10) + "|" + now.Format(time.RFC3339) + "|" +
-		strconv.Itoa(len(seqs)) + "|" + string(h.Sum(nil))
-}
 
 // introduced returns the findings of after that make some resource's
 // standing under some control worse than before: a finding on a resource

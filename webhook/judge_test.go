@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -85,4 +86,63 @@ func findingsOf(v Verdict) map[string][]evaluate.Finding {
 		out[f.Control.ID] = append(out[f.Control.ID], f.Finding)
 	}
 	return out
+}
+
+// TestJudgeUnchangedUpdate: an update that changes only what no control
+// reads (status, resourceVersion, generation) is admitted unevaluated;
+// any other change is evaluated, and so is every update of a type whose
+// objects the controls read themselves.
+func TestJudgeUnchangedUpdate(t *testing.T) {
+	e, p := testEngine(t)
+	s := loadExample(t, "nordic-fintech")
+	j := newTestJudge(t, e, p, s)
+	rt, _ := collect.TypeByKey(collect.Deployments)
+	old := deepCopy(s.Resources[rt.Key][0])
+	setPath(old, []string{"metadata", "resourceVersion"}, "1")
+	judge := func(rt collect.ResourceType, old, new collect.Object) Verdict {
+		t.Helper()
+		v, err := j.Judge(context.Background(), rt, old, new)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	bumped := deepCopy(old)
+	setPath(bumped, []string{"metadata", "resourceVersion"}, "2")
+	setPath(bumped, []string{"metadata", "generation"}, json.Number("7"))
+	setPath(bumped, []string{"status", "readyReplicas"}, json.Number("3"))
+	if v := judge(rt, old, bumped); !v.Unchanged || len(v.Findings) > 0 || len(v.Controls) == 0 {
+		t.Errorf("status and version only: unchanged %v, %d findings, controls %v", v.Unchanged, len(v.Findings), v.Controls)
+	}
+	for _, path := range [][]string{
+		{"metadata", "labels", "tier"},
+		{"metadata", "annotations", "note"},
+		{"spec", "template", "metadata", "annotations", "sidecar.istio.io/inject"},
+	} {
+		changed := deepCopy(bumped)
+		setPath(changed, path, "x")
+		if judge(rt, old, changed).Unchanged {
+			t.Errorf("%v changed: not evaluated", path)
+		}
+	}
+	// A type whose objects some control reads in its policy is always
+	// evaluated: the policy may read any field.
+	checked := 0
+	for _, rt := range collect.Registry {
+		key := rt.Key
+		if !j.subsetFor(rt, "").ReadsObjects()[key] || len(s.Resources[key]) == 0 {
+			continue
+		}
+		checked++
+		o := deepCopy(s.Resources[key][0])
+		setPath(o, []string{"metadata", "resourceVersion"}, "1")
+		o2 := deepCopy(o)
+		setPath(o2, []string{"metadata", "resourceVersion"}, "2")
+		if judge(rt, o, o2).Unchanged {
+			t.Errorf("%s: an update was not evaluated though a policy reads the objects", key)
+		}
+	}
+	if checked == 0 {
+		t.Error("no type of the sample whose objects a policy reads")
+	}
 }

@@ -53,7 +53,7 @@ func NewMetrics() *Metrics {
 		}),
 		judged: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tilsyn_webhook_judgements_total",
-			Help: "Changes judged, by what was evaluated (neighbourhood or cluster) and whether the result without the change came from the cache.",
+			Help: "Changes judged, by what was evaluated (neighbourhood, cluster, or none for an update that changes nothing the controls read) and whether the result without the change came from the cache.",
 		}, []string{"scope", "cached"}),
 		repeats: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "tilsyn_webhook_repeated_judgements_total",
@@ -81,8 +81,11 @@ func (m *Metrics) request(code int) { m.requests.WithLabelValues(strconv.Itoa(co
 
 func (m *Metrics) judgement(v Verdict) {
 	scope := "neighbourhood"
-	if v.Global {
+	switch {
+	case v.Global:
 		scope = "cluster"
+	case v.Unchanged:
+		scope = "none"
 	}
 	m.judged.WithLabelValues(scope, strconv.FormatBool(v.Cached)).Inc()
 	if v.Repeat {

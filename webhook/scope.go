@@ -77,6 +77,9 @@ type Verdict struct {
 	// cache; Repeat when the whole verdict did (the same change was judged
 	// in the same state before).
 	Cached, Repeat bool
+	// Unchanged is set when an update changed nothing the controls read
+	// (see sameToFacts): nothing was evaluated, nothing is introduced.
+	Unchanged bool
 }
 
 // scopeLocked returns the personal-data scope of the whole state, computed
