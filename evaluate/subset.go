@@ -24,8 +24,9 @@ import (
 // against the objects around it, with the controls the changed type can
 // affect. A subset derives only the facts its controls read, converts
 // only the lists they read, and evaluates them in one query (so the
-// policy library's rules are evaluated once for all of them). It is safe
-// for concurrent use.
+// policy library's rules are evaluated once for all of them). What it
+// derives from an object is remembered by the object's identity: objects
+// must not be modified once evaluated. It is safe for concurrent use.
 type Subset struct {
 	e     *Engine
 	idx   []int
@@ -209,7 +210,7 @@ func (u *Subset) EvaluatePart(ctx context.Context, p Part, now time.Time) ([]Res
 // input derives the facts of s the subset's controls read and builds
 // their input.
 func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values map[string][]ast.Value) (ast.Value, error) {
-	m, err := mesh.Resolve(s)
+	m, err := mesh.ResolveShared(s)
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,15 @@ type DestinationRuleFact struct {
 
 // Resolve derives workloads, the mTLS inventory and the PeerAuthentication
 // and DestinationRule facts from a snapshot.
-func Resolve(s *collect.Snapshot) (*Result, error) {
+func Resolve(s *collect.Snapshot) (*Result, error) { return resolveWith(s, false) }
+
+// ResolveShared is Resolve for callers that resolve many snapshots sharing
+// objects which are never modified once resolved (the admission webhook's
+// cluster state): what is decoded from an object is remembered by the
+// object's identity, not read again.
+func ResolveShared(s *collect.Snapshot) (*Result, error) { return resolveWith(s, true) }
+
+func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 	cfg, err := ConfigFromSnapshot(s)
 	if err != nil {
 		return nil, err
@@ -123,8 +131,8 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 		g         errgroup.Group
 	)
 	steps := []func() error{
-		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace); return err },
-		func() (err error) { drs, err = decodeDestRules(s, cfg); return err },
+		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace, shared); return err },
+		func() (err error) { drs, err = decodeDestRules(s, cfg, shared); return err },
 		func() error {
 			svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
 			return nil
