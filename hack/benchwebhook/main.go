@@ -14,7 +14,11 @@
 //   - closed loop: -conns HTTP/1.1 connections, each sending its next
 //     request as soon as the last is answered (throughput).
 //
-// Every figure comes with the machine's load average before and after.
+// tilsyn is measured as deployed and again with --repeats 0: the pool is
+// sent over and over, and a change judged again in the same state gets
+// its earlier verdict, which a cluster's own traffic allows far less
+// often. Every figure comes with the machine's load average before and
+// after.
 //
 //	make bench-webhook
 //	go run ./hack/benchwebhook -tilsyn bin/tilsyn -opa bin/opa -objects 10000 -rate 1000 -conns 64
@@ -60,7 +64,7 @@ func main() {
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "length of each measured run")
 	flag.DurationVar(&c.warmup, "warmup", 3*time.Second, "closed-loop warm-up before each server's runs")
 	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
-	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its cache of results without the change off")
+	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
