@@ -117,6 +117,16 @@ func coverageTerm(c collect.Coverage) (*ast.Term, error) {
 }
 
 func metaTerm(s *collect.Snapshot, now time.Time) (*ast.Term, error) {
+	key := now.UTC().Format(time.RFC3339Nano) + "\x00" + s.Metadata.Source.Type + "\x00" + s.Metadata.CollectedAt.UTC().Format(time.RFC3339Nano)
+	if c := s.Metadata.Cluster; c != nil {
+		key += "\x00" + c.UID + "\x00" + c.Server
+	}
+	metaTerms.Lock()
+	t, ok := metaTerms.m[key]
+	metaTerms.Unlock()
+	if ok {
+		return t, nil
+	}
 	meta := map[string]any{
 		"now":         now.UTC().Format(time.RFC3339),
 		"nowNs":       json.Number(fmt.Sprint(now.UnixNano())),
@@ -127,15 +137,6 @@ func metaTerm(s *collect.Snapshot, now time.Time) (*ast.Term, error) {
 	if s.Metadata.Cluster != nil {
 		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
 	}
-	key, err := json.Marshal(meta)
-	if err != nil {
-		return nil, err
-	}
-	metaTerms.Lock()
-	defer metaTerms.Unlock()
-	if t, ok := metaTerms.m[string(key)]; ok {
-		return t, nil
-	}
 	// resourceTypes are the registered types: each must have a coverage
 	// record (ACC-01).
 	meta["resourceTypes"] = resourceTypes()
@@ -143,10 +144,12 @@ func metaTerm(s *collect.Snapshot, now time.Time) (*ast.Term, error) {
 	if err != nil {
 		return nil, err
 	}
+	t = ast.NewTerm(v)
+	metaTerms.Lock()
+	defer metaTerms.Unlock()
 	if metaTerms.m == nil || len(metaTerms.m) >= 64 {
 		metaTerms.m = map[string]*ast.Term{}
 	}
-	t := ast.NewTerm(v)
-	metaTerms.m[string(key)] = t
+	metaTerms.m[key] = t
 	return t, nil
 }
