@@ -19,8 +19,12 @@ import (
 // and again. Each coverage record and each meta object is converted once
 // and shared: OPA values are never modified by an evaluation.
 
-// coverageTerms holds converted coverage records, keyed by their content.
-var coverageTerms sync.Map // string -> *ast.Term
+// coverageTerms holds converted coverage records, keyed by their content;
+// it is cleared when full.
+var coverageTerms struct {
+	sync.Mutex
+	m map[string]*ast.Term
+}
 
 // metaTerms holds converted meta objects, keyed by their content; it is
 // reset when it grows (the time changes every minute).
@@ -105,15 +109,24 @@ func coverageTerm(c collect.Coverage) (*ast.Term, error) {
 		return ast.NewTerm(v), err
 	}
 	key := string(c.Status) + "\x00" + strconv.Itoa(c.Count) + "\x00" + c.Reason
-	if t, ok := coverageTerms.Load(key); ok {
-		return t.(*ast.Term), nil
+	coverageTerms.Lock()
+	t, ok := coverageTerms.m[key]
+	coverageTerms.Unlock()
+	if ok {
+		return t, nil
 	}
 	v, err := ast.InterfaceToValue(map[string]any{"status": string(c.Status), "count": c.Count, "reason": c.Reason})
 	if err != nil {
 		return nil, err
 	}
-	t, _ := coverageTerms.LoadOrStore(key, ast.NewTerm(v))
-	return t.(*ast.Term), nil
+	t = ast.NewTerm(v)
+	coverageTerms.Lock()
+	defer coverageTerms.Unlock()
+	if coverageTerms.m == nil || len(coverageTerms.m) >= 4096 {
+		coverageTerms.m = map[string]*ast.Term{}
+	}
+	coverageTerms.m[key] = t
+	return t, nil
 }
 
 func metaTerm(s *collect.Snapshot, now time.Time) (*ast.Term, error) {
