@@ -187,6 +187,10 @@ func sortObjects(objs []Object) {
 	}
 }
 
+// Identity is the key Sort orders the objects of a list by: kind,
+// namespace, name, uid.
+func Identity(o Object) string { return identity(o) }
+
 // identity is the sort key of an object: kind, namespace, name, uid.
 func identity(o Object) string {
 	md, _ := o["metadata"].(map[string]any)

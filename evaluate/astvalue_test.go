@@ -10,6 +10,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 )
 
@@ -93,7 +94,7 @@ func TestFactsMatchJSON(t *testing.T) {
 		p := testProfile(t)
 		scope := PersonalDataScope(s, p, m.Config.RootNamespace)
 		var timings []Timing
-		d := derive(s, m, scope, p, &timings)
+		d := derive(s, m, scope, geo.New(p), &timings, nil, nil)
 		for _, piece := range factPieces(m, scope, d) {
 			sameAsJSON(t, dir+" "+piece.key, piece.value)
 		}

@@ -19,9 +19,11 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/waiver"
@@ -45,6 +47,11 @@ type Engine struct {
 	// only those are converted to OPA values.
 	uses          inputUse
 	prepared      []rego.PreparedEvalQuery
+	compiler      *ast.Compiler
+	store         storage.Store
+	geo           *geo.Resolver
+	meshValues    meshValues
+	nodeValues    nodeValues
 	profile       *profile.Profile
 	waivers       *waiver.Set
 	policyDigest  string
@@ -78,12 +85,17 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	reads(compiler, controls)
 	var profileData map[string]any
 	if err := json.Unmarshal(opts.ProfileJSON, &profileData); err != nil {
 		return nil, fmt.Errorf("profile: %w", err)
 	}
-	store := inmem.NewFromObject(map[string]any{"tilsyn": map[string]any{"profile": profileData}})
-	e := &Engine{controls: controls, profile: opts.Profile, waivers: opts.Waivers, policyDigest: Digest(policySrcs), uses: inputUses(mods)}
+	// The profile is kept as OPA values: policies read it in every
+	// evaluation, and a store of Go values converts what is read each time.
+	store := inmem.NewFromObjectWithOpts(map[string]any{"tilsyn": map[string]any{"profile": profileData}},
+		inmem.OptReturnASTValuesOnRead(true))
+	e := &Engine{controls: controls, profile: opts.Profile, waivers: opts.Waivers, policyDigest: Digest(policySrcs), uses: inputUses(mods),
+		compiler: compiler, store: store, geo: geo.New(opts.Profile)}
 	sum := sha256.Sum256(opts.ProfileJSON)
 	e.profileDigest = hex.EncodeToString(sum[:])
 	for _, c := range controls {
@@ -225,7 +237,7 @@ func (e *Engine) Evaluate(ctx context.Context, s *collect.Snapshot, now time.Tim
 	lap("facts: mesh (workloads, mTLS, PeerAuthentication, DestinationRules)")
 	scope := PersonalDataScope(s, e.profile, m.Config.RootNamespace)
 	lap("facts: personal-data scope")
-	d := derive(s, m, scope, e.profile, &timings)
+	d := derive(s, m, scope, e.geo, &timings, nil, nil)
 	clock = time.Now()
 	input, err := buildInput(s, m, scope, d, now, e.uses)
 	if err != nil {
@@ -319,7 +331,27 @@ func status(r Result) Status {
 
 func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, input ast.Value) (Result, error) {
 	c := e.controls[i]
-	r := Result{Control: *c, Findings: []Finding{}, Gaps: []Gap{}}
+	r := Result{Control: *c, Findings: []Finding{}, Gaps: coverageGaps(c, s)}
+	if len(r.Gaps) > 0 {
+		r.Status = NotAssessed
+		return r, nil
+	}
+	start := time.Now()
+	rs, err := e.prepared[i].Eval(ctx, rego.EvalParsedInput(input))
+	r.Duration = time.Since(start)
+	if err != nil {
+		return r, fmt.Errorf("control %s (%s): evaluation failed: %w", c.ID, c.File, err)
+	}
+	var findings, gaps any
+	if len(rs) > 0 {
+		findings, gaps = rs[0].Bindings["findings"], rs[0].Bindings["not_assessed"]
+	}
+	return r, finish(c, &r, findings, gaps)
+}
+
+// coverageGaps are the required inputs of a control that s does not cover.
+func coverageGaps(c *Control, s *collect.Snapshot) []Gap {
+	gaps := []Gap{}
 	for _, key := range c.Requires {
 		cov, ok := s.CoverageOf(key)
 		if ok && cov.Status == collect.Collected {
@@ -332,45 +364,40 @@ func (e *Engine) evalControl(ctx context.Context, i int, s *collect.Snapshot, in
 				reason += ": " + cov.Reason
 			}
 		}
-		r.Gaps = append(r.Gaps, Gap{Reason: key + " " + reason})
+		gaps = append(gaps, Gap{Reason: key + " " + reason})
 	}
-	if len(r.Gaps) > 0 {
-		r.Status = NotAssessed
-		return r, nil
-	}
-	start := time.Now()
-	rs, err := e.prepared[i].Eval(ctx, rego.EvalParsedInput(input))
-	r.Duration = time.Since(start)
-	if err != nil {
-		return r, fmt.Errorf("control %s (%s): evaluation failed: %w", c.ID, c.File, err)
-	}
-	if len(rs) > 0 {
-		b := rs[0].Bindings
-		if err := decodeInto(b["findings"], &r.Findings); err != nil {
-			return r, fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
+	return gaps
+}
+
+// finish decodes a control's findings and gaps (as Rego returned them,
+// nil when undefined) into r, checks and orders them, and sets the status.
+func finish(c *Control, r *Result, findings, gaps any) error {
+	if findings != nil {
+		if err := decodeFindings(findings, &r.Findings); err != nil {
+			return fmt.Errorf("control %s (%s): findings: %w", c.ID, c.File, err)
 		}
-		if v, ok := b["not_assessed"]; ok {
-			if err := decodeInto(v, &r.Gaps); err != nil {
-				return r, fmt.Errorf("control %s (%s): not_assessed: %w", c.ID, c.File, err)
-			}
+	}
+	if gaps != nil {
+		if err := decodeInto(gaps, &r.Gaps); err != nil {
+			return fmt.Errorf("control %s (%s): not_assessed: %w", c.ID, c.File, err)
 		}
 	}
 	for j := range r.Findings {
 		f := &r.Findings[j]
 		if f.Resource.Kind == "" || f.Message == "" || f.Field == "" {
-			return r, fmt.Errorf("control %s (%s): a finding lacks resource.kind, field or message: %+v", c.ID, c.File, *f)
+			return fmt.Errorf("control %s (%s): a finding lacks resource.kind, field or message: %+v", c.ID, c.File, *f)
 		}
 		if f.Severity == "" {
 			f.Severity = c.Severity
 		} else if SeverityRank(f.Severity) < 0 {
-			return r, fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
+			return fmt.Errorf("control %s (%s): finding severity %q is not one of %s", c.ID, c.File, f.Severity, strings.Join(Severities, ", "))
 		}
 		f.Waiver = nil // only waivers applied by the engine count
 	}
 	sortFindings(r.Findings)
 	sort.Slice(r.Gaps, func(a, b int) bool { return gapKey(r.Gaps[a]) < gapKey(r.Gaps[b]) })
-	r.Status = status(r)
-	return r, nil
+	r.Status = status(*r)
+	return nil
 }
 
 // decodeInto converts a Rego result (a set or array of objects) to Go.

@@ -9,7 +9,6 @@ import (
 	"github.com/tilsyn/tilsyn/geo"
 	"github.com/tilsyn/tilsyn/mesh"
 	"github.com/tilsyn/tilsyn/pki"
-	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/transfer"
 )
 
@@ -72,13 +71,24 @@ type Timing struct {
 }
 
 // derive computes the Go facts, recording how long each family took.
-func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile, timings *[]Timing) *Derived {
+//
+// need, when not nil, names the parts of input.facts to derive (location,
+// pki, transfers, telemetrySinks, podSysctls, nodeTuning); the others are
+// left empty.
+//
+// The parts of location are named location.<part> (location.nodes,
+// location.placement, ...); need("location.<part>") is asked for each.
+// known, when not nil, are the node facts of s's Nodes, already derived.
+func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, r *geo.Resolver, timings *[]Timing, need func(part string) bool,
+	known *[]geo.Node) *Derived {
+	if need == nil {
+		need = func(string) bool { return true }
+	}
 	inScope := map[string]bool{}
 	for _, ns := range scope.Namespaces {
 		inScope[ns] = true
 	}
 	pd := func(ns string) bool { return inScope[ns] }
-	r := geo.New(p)
 	d := &Derived{PodSysctls: map[string][]Sysctl{}}
 	clock := time.Now()
 	lap := func(stage string) {
@@ -87,16 +97,36 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		clock = now
 	}
 
-	nodes := geo.Nodes(s, r)
-	d.NodeTuning = nodeTuningFacts(s, nodes)
-	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes),
-		Volumes:        orEmpty(geo.Volumes(s, r, nodes, pd)),
-		MissingVolumes: geo.MissingVolumes(s, pd),
-		StorageClasses: geo.StorageClasses(s, r, nodes, pd),
-		Placement:      map[string]geo.Placement{},
-		Backups:        orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))}
+	var nodes []geo.Node
+	loc := func(part string) bool { return need("location." + part) }
+	if loc("nodes") || loc("nodeCountries") || loc("volumes") || loc("storageClasses") || loc("placement") || need("nodeTuning") {
+		if known != nil {
+			nodes = *known
+		} else {
+			nodes = geo.Nodes(s, r)
+		}
+	}
+	if need("nodeTuning") {
+		d.NodeTuning = nodeTuningFacts(s, nodes)
+	}
+	d.Location = Location{Nodes: nodes, NodeCountries: geo.CountryCounts(nodes), Placement: map[string]geo.Placement{}}
+	if loc("volumes") {
+		d.Location.Volumes = orEmpty(geo.Volumes(s, r, nodes, pd))
+	}
+	if loc("missingVolumes") {
+		d.Location.MissingVolumes = geo.MissingVolumes(s, pd)
+	}
+	if loc("storageClasses") {
+		d.Location.StorageClasses = geo.StorageClasses(s, r, nodes, pd)
+	}
+	if loc("backups") {
+		d.Location.Backups = orEmpty(geo.Backups(s, r, m.Config.DomainSuffix))
+	}
 	placer := geo.NewPlacer(r, nodes)
 	for _, w := range m.Workloads {
+		if !loc("placement") && !need("podSysctls") {
+			break
+		}
 		if !inScope[w.Namespace] {
 			continue
 		}
@@ -110,7 +140,7 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 			continue
 		}
 		key := w.Namespace + "/" + w.Kind + "/" + w.Name
-		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok {
+		if pl, ok := placer.Of(spec, w.TemplatePath+"spec"); ok && loc("placement") {
 			d.Location.Placement[key] = pl
 		}
 		for i, x := range collect.List(spec, "securityContext", "sysctls") {
@@ -121,7 +151,9 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 	}
 	lap("facts: location, node records and pod settings (nodes, kernel settings, volumes, storage classes, placement, sysctls, backups)")
 
-	d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
+	if need("pki") {
+		d.PKI = PKI{CANamespace: m.Config.RootNamespace, RootCerts: pki.RootBundles(s, m.Config.RootNamespace), CASecrets: pki.FindCASecrets(s)}
+	}
 	lap("facts: pki (root certificates, CA secrets)")
 
 	var namespaces []string
@@ -130,8 +162,10 @@ func derive(s *collect.Snapshot, m *mesh.Result, scope Scope, p *profile.Profile
 		namespaces = append(namespaces, name)
 	}
 	opts := transfer.Options{Resolver: r, InScope: pd, Namespaces: append(namespaces, scope.Namespaces...)}
-	d.Transfers = orEmpty(transfer.Destinations(s, m, opts))
-	d.TelemetrySinks = transfer.Sinks(s, m, d.Transfers, opts)
+	if need("transfers") || need("telemetrySinks") {
+		d.Transfers = orEmpty(transfer.Destinations(s, m, opts))
+		d.TelemetrySinks = transfer.Sinks(s, m, d.Transfers, opts)
+	}
 	lap("facts: transfers (ServiceEntries, telemetry sinks)")
 	return d
 }

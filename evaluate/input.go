@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sort"
@@ -84,10 +83,12 @@ func PersonalDataScope(s *collect.Snapshot, p *profile.Profile, rootNamespace st
 	return sc
 }
 
-// factPiece is one key of input.facts and its value.
+// factPiece is one key of input.facts and its value (or its value
+// already converted).
 type factPiece struct {
-	key   string
-	value any
+	key       string
+	value     any
+	converted ast.Value
 }
 
 // factPieces lists what Go derives for the policies, under input.facts.
@@ -97,19 +98,50 @@ func factPieces(m *mesh.Result, scope Scope, d *Derived) []factPiece {
 		sf.InScope[ns] = true
 	}
 	return []factPiece{
-		{"mesh", meshFacts{Config: m.Config, Injector: m.Injector}},
-		{"scope", sf},
-		{"workloads", m.Workloads},
-		{"mtls", m.Rows},
-		{"peerAuthentication", m.PeerAuthentication},
-		{"destinationRules", m.DestinationRules},
-		{"location", d.Location},
-		{"pki", d.PKI},
-		{"transfers", d.Transfers},
-		{"telemetrySinks", d.TelemetrySinks},
-		{"nodeTuning", d.NodeTuning},
-		{"podSysctls", d.PodSysctls},
+		{key: "mesh", value: meshFacts{Config: m.Config, Injector: m.Injector}},
+		{key: "scope", value: sf},
+		{key: "workloads", value: m.Workloads},
+		{key: "mtls", value: m.Rows},
+		{key: "peerAuthentication", value: m.PeerAuthentication},
+		{key: "destinationRules", value: m.DestinationRules},
+		{key: "location", value: d.Location},
+		{key: "pki", value: d.PKI},
+		{key: "transfers", value: d.Transfers},
+		{key: "telemetrySinks", value: d.TelemetrySinks},
+		{key: "nodeTuning", value: d.NodeTuning},
+		{key: "podSysctls", value: d.PodSysctls},
 	}
+}
+
+// locationPart is the parts of the location facts named in facts
+// ("location.nodes", ...).
+func locationPart(l Location, facts map[string]bool) map[string]any {
+	parts := map[string]any{"nodes": l.Nodes, "nodeCountries": l.NodeCountries, "volumes": l.Volumes,
+		"missingVolumes": l.MissingVolumes, "storageClasses": l.StorageClasses, "placement": l.Placement, "backups": l.Backups}
+	out := map[string]any{}
+	for k, v := range parts {
+		if facts["location."+k] {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// factsValueSerial is factsValue in the calling goroutine, for small
+// inputs: facts are converted through factTerms.
+func factsValueSerial(pieces []factPiece) (ast.Value, error) {
+	obj := ast.NewObjectWithCapacity(len(pieces))
+	for _, p := range pieces {
+		v := p.converted
+		if v == nil {
+			var err error
+			if v, err = factTerms.value(p.value); err != nil {
+				return nil, fmt.Errorf("facts.%s: %w", p.key, err)
+			}
+		}
+		obj.Insert(ast.StringTerm(p.key), ast.NewTerm(v))
+	}
+	return obj, nil
 }
 
 // factsValue converts the facts to an OPA object piece by piece and
@@ -126,6 +158,9 @@ func factsValue(pieces []factPiece) (ast.Value, error) {
 			defer wg.Done()
 			for i := range next {
 				var err error
+				if values[i] = pieces[i].converted; values[i] != nil {
+					continue
+				}
 				if values[i], err = toValue(pieces[i].value); err != nil {
 					errs[i] = fmt.Errorf("facts.%s: %w", pieces[i].key, err)
 				}
@@ -170,41 +205,72 @@ type scopeFacts struct {
 //	                        DestinationRule facts, location, pki,
 //	                        transfers, telemetrySinks, nodeTuning)
 func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse) (ast.Value, error) {
-	resources, err := resourcesValue(s, uses)
+	return buildInputWith(s, m, scope, d, now, uses, nil, givenFacts{})
+}
+
+// givenFacts are facts already converted (nil when not).
+type givenFacts struct {
+	mesh ast.Value
+	// nodes is facts.location.nodes; it is used when the policies read
+	// location part by part.
+	nodes ast.Value
+}
+
+// buildInputWith is buildInput with the OPA values of some objects given
+// (values[type][i] for s.Resources[type][i]; nil ones are converted here)
+// and some facts already converted.
+func buildInputWith(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, now time.Time, uses inputUse,
+	values map[string][]ast.Value, given givenFacts) (ast.Value, error) {
+	resources, err := resourcesValue(s, uses, values)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	other := []any{}
-	if uses.all || uses.other {
-		other = make([]any, len(s.Other))
-		for i, o := range s.Other {
-			other[i] = o
-		}
-	}
-	coverage := make(map[string]any, len(s.Coverage))
-	for _, c := range s.Coverage {
-		coverage[c.Resource] = map[string]any{"status": string(c.Status), "count": c.Count, "reason": c.Reason}
-	}
-	meta := map[string]any{
-		"now":         now.UTC().Format(time.RFC3339),
-		"nowNs":       json.Number(fmt.Sprint(now.UnixNano())),
-		"source":      map[string]any{"type": s.Metadata.Source.Type},
-		"collectedAt": s.Metadata.CollectedAt.UTC().Format(time.RFC3339),
-		"collectedNs": json.Number(fmt.Sprint(s.Metadata.CollectedAt.UnixNano())),
-		// resourceTypes are the registered types: each must have a
-		// coverage record (ACC-01).
-		"resourceTypes": resourceTypes(),
-	}
-	if s.Metadata.Cluster != nil {
-		meta["cluster"] = map[string]any{"uid": s.Metadata.Cluster.UID, "server": s.Metadata.Cluster.Server}
-	}
-	v, err := ast.InterfaceToValue(map[string]any{"other": other, "coverage": coverage, "meta": meta})
+	obj, err := headValue(s, now, uses)
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
-	obj := v.(ast.Object)
 	obj.Insert(ast.StringTerm("resources"), ast.NewTerm(resources))
-	fv, err := factsValue(factPieces(m, scope, d))
+	pieces := factPieces(m, scope, d)
+	if given.mesh != nil && pieces[0].key == "mesh" {
+		pieces[0].converted = given.mesh
+	}
+	if uses.someFacts {
+		kept := pieces[:0]
+		for _, p := range pieces {
+			switch {
+			case uses.facts[p.key]:
+				kept = append(kept, p)
+			case p.key == "location":
+				part := locationPart(d.Location, uses.facts)
+				if len(part) == 0 {
+					break
+				}
+				_, nodes := part["nodes"]
+				if !nodes || given.nodes == nil {
+					kept = append(kept, factPiece{key: p.key, value: part})
+					break
+				}
+				delete(part, "nodes")
+				v, err := toValue(part)
+				if err != nil {
+					return nil, fmt.Errorf("build policy input: facts.location: %w", err)
+				}
+				v.(ast.Object).Insert(ast.StringTerm("nodes"), ast.NewTerm(given.nodes))
+				kept = append(kept, factPiece{key: p.key, converted: v})
+			}
+		}
+		pieces = kept
+	}
+	small := 0
+	for _, l := range s.Resources {
+		small += len(l)
+	}
+	var fv ast.Value
+	if small < smallInput {
+		fv, err = factsValueSerial(pieces)
+	} else {
+		fv, err = factsValue(pieces)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("build policy input: %w", err)
 	}
@@ -215,7 +281,7 @@ func buildInput(s *collect.Snapshot, m *mesh.Result, scope Scope, d *Derived, no
 // resourcesValue converts the snapshot's objects to one OPA object keyed by
 // resource type, converting objects concurrently: this is the largest part
 // of the input by far.
-func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
+func resourcesValue(s *collect.Snapshot, uses inputUse, values map[string][]ast.Value) (ast.Value, error) {
 	type item struct {
 		key string
 		i   int
@@ -226,12 +292,37 @@ func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
 	}
 	sort.Strings(keys)
 	terms := make(map[string][]*ast.Term, len(keys))
+	n := 0
 	for _, key := range keys {
 		if uses.all || uses.resources[key] {
 			terms[key] = make([]*ast.Term, len(s.Resources[key]))
+			n += len(s.Resources[key])
 		} else {
 			terms[key] = []*ast.Term{}
 		}
+	}
+	if n < smallInput {
+		obj := ast.NewObjectWithCapacity(len(keys))
+		for _, key := range keys {
+			if len(terms[key]) == 0 {
+				obj.Insert(ast.StringTerm(key), emptyList)
+				continue
+			}
+			given := values[key]
+			for j, o := range s.Resources[key][:len(terms[key])] {
+				if j < len(given) && given[j] != nil {
+					terms[key][j] = ast.NewTerm(given[j])
+					continue
+				}
+				v, err := ast.InterfaceToValue(o)
+				if err != nil {
+					return nil, fmt.Errorf("%s[%d]: %w", key, j, err)
+				}
+				terms[key][j] = ast.NewTerm(v)
+			}
+			obj.Insert(ast.StringTerm(key), ast.ArrayTerm(terms[key]...))
+		}
+		return obj, nil
 	}
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -277,12 +368,26 @@ func resourcesValue(s *collect.Snapshot, uses inputUse) (ast.Value, error) {
 	return obj, nil
 }
 
+// emptyList is an empty input.resources list, shared (OPA values are
+// never modified by an evaluation).
+var emptyList = ast.ArrayTerm()
+
 // inputUse records which parts of the input the policies read.
 type inputUse struct {
 	all       bool            // some rule reads input.resources (or input) as a whole or by a variable key
 	resources map[string]bool // input.resources.<key> read by some rule
 	other     bool            // input.other read by some rule
+	// someFacts is set when only the parts of input.facts in facts are
+	// read (a Subset's controls); otherwise every part is built.
+	someFacts bool
+	facts     map[string]bool
 }
+
+// smallInput is the number of objects below which the input is built in
+// the calling goroutine: spreading a small conversion over workers costs
+// more than it saves (the webhook builds thousands of small inputs a
+// second, concurrently).
+const smallInput = 512
 
 // inputUses inspects every reference to input in the compiled policies.
 // Lists no rule can reach are left out of the input: they would cost time

@@ -45,6 +45,17 @@ type Control struct {
 	// Requires lists the snapshot resource types the control reads; if any
 	// was not collected the control is not assessed.
 	Requires []string `json:"requires,omitempty"`
+	// Reads are the resource types the control can depend on: Requires,
+	// the input.resources lists its rules name, and the types the facts
+	// they name are derived from (see reads.go). A change to an object of
+	// another type cannot change its findings.
+	Reads []string `json:"-"`
+	// ReadsObjects are the types whose objects the control's rules read
+	// directly (input.resources.<type>), not only through derived facts.
+	ReadsObjects []string `json:"-"`
+	// ReadsFacts are the parts of input.facts its rules name
+	// (input.facts.<part>).
+	ReadsFacts []string `json:"-"`
 	// Package is the Rego package (without "data."), File its source.
 	Package string `json:"package"`
 	File    string `json:"file"`

@@ -47,7 +47,7 @@ func ConfigFromSnapshot(s *collect.Snapshot) (Config, error) {
 	var chosen collect.Object
 	var candidates []collect.Object
 	for _, cm := range s.Resources[collect.ConfigMaps] {
-		m := collect.Meta(cm)
+		m := nameMeta(cm)
 		if m.Name != "istio" {
 			continue
 		}
@@ -63,11 +63,21 @@ func ConfigFromSnapshot(s *collect.Snapshot) (Config, error) {
 	if chosen == nil {
 		return parseConfig("default", "")
 	}
-	m := collect.Meta(chosen)
+	m := nameMeta(chosen)
 	return parseConfig(m.Namespace+"/"+m.Name, collect.Str(chosen, "data", "mesh"))
 }
 
+// configs remembers parsed mesh configs by source and text.
+var configs = newMemo[Config](64)
+
 func parseConfig(source, text string) (Config, error) {
+	if text == "" {
+		return readConfig(source, text)
+	}
+	return configs.get(source+"\x00"+text, func(string) (Config, error) { return readConfig(source, text) })
+}
+
+func readConfig(source, text string) (Config, error) {
 	c := Config{
 		Source:                         source,
 		RootNamespace:                  DefaultRootNamespace,

@@ -79,15 +79,34 @@ func hostMatches(pattern, name string) bool {
 	return pattern == name
 }
 
-func decodeDestRules(s *collect.Snapshot, cfg Config) ([]*destRule, error) {
+// destRuleSpecs remembers decoded specs by their JSON.
+var destRuleSpecs = newMemo[*networkingv1alpha3.DestinationRule](4096)
+
+// destRuleShared remembers decoded specs by the identity of their maps
+// (ResolveShared).
+var destRuleShared = newIdentityMemo[*networkingv1alpha3.DestinationRule](16384)
+
+func decodeDestRules(s *collect.Snapshot, cfg Config, shared bool) ([]*destRule, error) {
 	var out []*destRule
 	for i, o := range s.Resources[collect.DestinationRules] {
-		m := collect.Meta(o)
+		m := nameMeta(o)
 		spec := &networkingv1alpha3.DestinationRule{}
 		if raw, ok := o["spec"]; ok {
-			js, err := json.Marshal(raw)
-			if err == nil {
-				err = json.Unmarshal(js, spec)
+			decode := func() (*networkingv1alpha3.DestinationRule, error) {
+				js, err := json.Marshal(raw)
+				if err != nil {
+					return nil, err
+				}
+				return destRuleSpecs.get(string(js), func(js string) (*networkingv1alpha3.DestinationRule, error) {
+					spec := &networkingv1alpha3.DestinationRule{}
+					return spec, json.Unmarshal([]byte(js), spec)
+				})
+			}
+			var err error
+			if rm, isMap := raw.(map[string]any); shared && isMap {
+				spec, err = destRuleShared.get(rm, decode)
+			} else {
+				spec, err = decode()
 			}
 			if err != nil {
 				return nil, fmt.Errorf("DestinationRule %s/%s: spec: %w", m.Namespace, m.Name, err)

@@ -34,7 +34,7 @@ func index(t *testing.T, docs ...string) (*destRuleIndex, *collect.Snapshot) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := decodeDestRules(s, cfg)
+	rules, err := decodeDestRules(s, cfg, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ type ProxyResources struct {
 func InjectorFromSnapshot(s *collect.Snapshot, rootNamespace string) InjectorConfig {
 	cfg := InjectorConfig{Policy: "enabled", Source: "default"}
 	for _, cm := range s.Resources[collect.ConfigMaps] {
-		m := collect.Meta(cm)
+		m := nameMeta(cm)
 		if m.Name != "istio-sidecar-injector" || m.Namespace != rootNamespace {
 			continue
 		}

@@ -61,15 +61,27 @@ func older(a, b *peerAuth) bool {
 	return a.name < b.name
 }
 
-func decodePeerAuths(s *collect.Snapshot, root string) ([]*peerAuth, error) {
+func decodePeerAuths(s *collect.Snapshot, root string, shared bool) ([]*peerAuth, error) {
 	var out []*peerAuth
 	for i, o := range s.Resources[collect.PeerAuthentications] {
-		m := collect.Meta(o)
-		var spec securityv1beta1.PeerAuthentication
+		m := nameMeta(o)
+		spec := &securityv1beta1.PeerAuthentication{}
 		if raw, ok := o["spec"]; ok {
-			js, err := json.Marshal(raw)
-			if err == nil {
-				err = json.Unmarshal(js, &spec)
+			decode := func() (*securityv1beta1.PeerAuthentication, error) {
+				js, err := json.Marshal(raw)
+				if err != nil {
+					return nil, err
+				}
+				return peerAuthSpecs.get(string(js), func(js string) (*securityv1beta1.PeerAuthentication, error) {
+					var spec securityv1beta1.PeerAuthentication
+					return &spec, json.Unmarshal([]byte(js), &spec)
+				})
+			}
+			var err error
+			if rm, isMap := raw.(map[string]any); shared && isMap {
+				spec, err = peerAuthShared.get(rm, decode)
+			} else {
+				spec, err = decode()
 			}
 			if err != nil {
 				return nil, fmt.Errorf("PeerAuthentication %s/%s: spec: %w", m.Namespace, m.Name, err)
@@ -97,6 +109,13 @@ func decodePeerAuths(s *collect.Snapshot, root string) ([]*peerAuth, error) {
 	}
 	return out, nil
 }
+
+// peerAuthSpecs remembers decoded specs by their JSON.
+var peerAuthSpecs = newMemo[*securityv1beta1.PeerAuthentication](4096)
+
+// peerAuthShared remembers decoded specs by the identity of their maps
+// (ResolveShared).
+var peerAuthShared = newIdentityMemo[*securityv1beta1.PeerAuthentication](16384)
 
 func modeName(m *securityv1beta1.PeerAuthentication_MutualTLS) string {
 	if m == nil {

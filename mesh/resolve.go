@@ -107,13 +107,22 @@ type DestinationRuleFact struct {
 
 // Resolve derives workloads, the mTLS inventory and the PeerAuthentication
 // and DestinationRule facts from a snapshot.
-func Resolve(s *collect.Snapshot) (*Result, error) {
+func Resolve(s *collect.Snapshot) (*Result, error) { return resolveWith(s, false) }
+
+// ResolveShared is Resolve for callers that resolve many snapshots sharing
+// objects which are never modified once resolved (the admission webhook's
+// cluster state): what is decoded from an object is remembered by the
+// object's identity, not read again.
+func ResolveShared(s *collect.Snapshot) (*Result, error) { return resolveWith(s, true) }
+
+func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 	cfg, err := ConfigFromSnapshot(s)
 	if err != nil {
 		return nil, err
 	}
 	inj := InjectorFromSnapshot(s, cfg.RootNamespace)
-	// Decoding policies and deriving workloads are independent: do them at once.
+	// Decoding policies and deriving workloads are independent: on large
+	// snapshots, do them at once.
 	var (
 		pas       []*peerAuth
 		drs       []*destRule
@@ -122,13 +131,30 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 		workloads []*Workload
 		g         errgroup.Group
 	)
-	g.Go(func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace); return err })
-	g.Go(func() (err error) { drs, err = decodeDestRules(s, cfg); return err })
-	g.Go(func() error {
-		svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
-		return nil
-	})
-	g.Go(func() error { workloads = Workloads(s, inj); return nil })
+	steps := []func() error{
+		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace, shared); return err },
+		func() (err error) { drs, err = decodeDestRules(s, cfg, shared); return err },
+		func() error {
+			svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
+			return nil
+		},
+		func() error { workloads = Workloads(s, inj); return nil },
+	}
+	n := 0
+	for _, objs := range s.Resources {
+		n += len(objs)
+	}
+	for _, step := range steps {
+		if n < smallSnapshot {
+			// Goroutines cost more than they save on a few objects (the
+			// webhook resolves thousands of small parts a second).
+			if err := step(); err != nil {
+				return nil, err
+			}
+		} else {
+			g.Go(step)
+		}
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -150,6 +176,10 @@ func Resolve(s *collect.Snapshot) (*Result, error) {
 	r.DestinationRules = drFacts(drs, svcs, byNS, external)
 	return r, nil
 }
+
+// smallSnapshot is the number of objects below which Resolve works in the
+// calling goroutine.
+const smallSnapshot = 512
 
 var modeRank = map[string]int{ModeDisable: 0, ModePermissive: 1, ModeStrict: 2}
 
@@ -278,62 +308,6 @@ func paFacts(ix *peerAuthIndex, wl map[string]*Conflict) PeerAuthFacts {
 		f.IgnoredSelectors = append(f.IgnoredSelectors, fact(p))
 	}
 	return f
-}
-
-// service is a Kubernetes Service as the resolver needs it.
-type service struct {
-	namespace, name, fqdn string
-	selector              map[string]string
-	ports                 []uint32
-}
-
-func decodeServices(s *collect.Snapshot, domain string) []service {
-	out := make([]service, 0, len(s.Resources[collect.Services]))
-	for _, o := range s.Resources[collect.Services] {
-		ns, name := collect.NamespaceName(o)
-		svc := service{namespace: ns, name: name, fqdn: name + "." + ns + ".svc." + domain,
-			selector: collect.StringMap(o, "spec", "selector")}
-		for _, p := range collect.List(o, "spec", "ports") {
-			pm, _ := p.(map[string]any)
-			if n, ok := collect.Int(pm, "port"); ok {
-				svc.ports = append(svc.ports, uint32(n))
-			}
-		}
-		out = append(out, svc)
-	}
-	return out
-}
-
-// externalHosts returns the hosts of MESH_EXTERNAL ServiceEntries (the
-// default location).
-func externalHosts(s *collect.Snapshot) []string {
-	var hosts []string
-	for _, o := range s.Resources[collect.ServiceEntries] {
-		if loc := collect.Str(o, "spec", "location"); loc != "" && loc != "MESH_EXTERNAL" {
-			continue
-		}
-		for _, h := range collect.List(o, "spec", "hosts") {
-			if hs, ok := h.(string); ok {
-				ns, _ := collect.NamespaceName(o)
-				hosts = append(hosts, resolveHost(hs, ns, DefaultDomainSuffix))
-			}
-		}
-	}
-	return hosts
-}
-
-func isExternal(host string, external []string) bool {
-	for _, e := range external {
-		if hostMatches(e, host) || hostMatches(host, e) {
-			return true
-		}
-	}
-	return false
-}
-
-// selects reports whether a Service selects a workload.
-func selects(svc service, w *Workload) bool {
-	return len(svc.selector) > 0 && subsetOf(svc.selector, w.Labels)
 }
 
 // clientDisables finds, per workload, the DestinationRules that make some

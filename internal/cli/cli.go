@@ -50,6 +50,7 @@ func commands() map[string]command {
 		"profiles":   {"list the built-in profiles or show the effective one", runProfiles},
 		"verify":     {"check a report's digests and signatures, and re-run its evaluation", runVerify},
 		"version":    {"print the version", runVersion},
+		"webhook":    {"serve an admission webhook that judges changes with the audit's controls", runWebhook},
 	}
 }
 

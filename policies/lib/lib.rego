@@ -37,7 +37,7 @@ collected(key) if input.coverage[key].status == "collected"
 allowed_countries := {c | some c in data.tilsyn.profile.spec.location.allowedCountries}
 
 # allowed_country(c) holds when the profile allows personal data in c.
-allowed_country(c) if allowed_countries[c]
+allowed_country(c) if c in data.tilsyn.profile.spec.location.allowedCountries
 
 # valid_basis(d) holds when a destination's owner declared a basis the
 # profile accepts.

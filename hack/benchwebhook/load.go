@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is one measured run.
+type result struct {
+	server, label string
+	sent          int
+	errors        int
+	firstError    string
+	elapsed       time.Duration
+	latencies     []time.Duration
+	loadBefore    string
+	loadAfter     string
+	// cpu is the server's CPU time during the run.
+	cpu time.Duration
+}
+
+func (r result) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(r.latencies)-1) * p)
+	return r.latencies[i]
+}
+
+func (r result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+
+func header() string {
+	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s %11s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors",
+		"cpu/review", "load before → after")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
+
+func (r result) line() string {
+	perReview := "?"
+	if n := len(r.latencies) + r.errors; n > 0 && r.cpu > 0 {
+		perReview = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(n))
+	}
+	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s  %s → %s", r.server, r.label, r.rate(),
+		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors, perReview, r.loadBefore, r.loadAfter)
+	if r.firstError != "" {
+		s += "\n    first error: " + r.firstError
+	}
+	return s
+}
+
+func (r result) short() string {
+	return fmt.Sprintf("%.0f reviews/s, p99 %s, %d errors", r.rate(), ms(r.percentile(0.99)), r.errors)
+}
+
+// newH2Client is an HTTP/2 client over TLS: one connection carrying every
+// request, as the API server calls webhooks.
+func newH2Client(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			ForceAttemptHTTP2: true,
+			MaxConnsPerHost:   1,
+		},
+	}
+}
+
+// newClient is an HTTP/1.1 client over TLS keeping up to conns
+// connections.
+func newClient(pool *x509.CertPool, conns int) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			MaxIdleConns:        conns,
+			MaxIdleConnsPerHost: conns,
+			MaxConnsPerHost:     conns,
+			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
+			DisableCompression:  true,
+		},
+	}
+}
+
+// send posts one request of the pool to a server, returning an error for
+// anything but an HTTP 200 answer.
+func send(ctx context.Context, c *http.Client, s *server, rv review) error {
+	path, body := s.request(rv)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, data)
+	}
+	return nil
+}
+
+// recorder gathers latencies and errors from concurrent senders.
+type recorder struct {
+	mu     sync.Mutex
+	r      result
+	failed atomic.Int64
+}
+
+func (rec *recorder) add(d time.Duration, err error) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if err != nil {
+		rec.r.errors++
+		if rec.r.firstError == "" {
+			rec.r.firstError = err.Error()
+		}
+		return
+	}
+	rec.r.latencies = append(rec.r.latencies, d)
+}
+
+func (rec *recorder) finish(start time.Time) result {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.r.elapsed = time.Since(start)
+	slices.Sort(rec.r.latencies)
+	rec.r.loadAfter = loadAverage()
+	return rec.r
+}
+
+// openLoop sends rate requests a second for d over one HTTP/2 connection,
+// each at its due time whatever happened to the others; latency runs from
+// the due time.
+func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
+	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	cpu := s.cpu()
+	interval := time.Second / time.Duration(rate)
+	n := int(d / interval)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		due := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(due); wait > 0 {
+			time.Sleep(wait)
+		}
+		rv := pool.reviews[i%len(pool.reviews)]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := send(ctx, c, s, rv)
+			rec.add(time.Since(due), err)
+		}()
+	}
+	wg.Wait()
+	r := rec.finish(start)
+	r.sent, r.cpu = n, s.cpu()-cpu
+	return r
+}
+
+// closedLoop runs conns connections for d, each sending its next request
+// when the last is answered.
+func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d time.Duration, certs *x509.CertPool) result {
+	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	cpu := s.cpu()
+	var next atomic.Int64
+	start := time.Now()
+	end := start.Add(d)
+	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		c := newClient(certs, 1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) && ctx.Err() == nil {
+				rv := pool.reviews[int(next.Add(1))%len(pool.reviews)]
+				t := time.Now()
+				err := send(ctx, c, s, rv)
+				rec.add(time.Since(t), err)
+			}
+		}()
+	}
+	wg.Wait()
+	r := rec.finish(start)
+	r.cpu = s.cpu() - cpu
+	return r
+}

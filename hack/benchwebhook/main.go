@@ -1,0 +1,208 @@
+// Command benchwebhook measures the admission webhook under load against
+// OPA's own server answering the same policies and input. It generates a
+// synthetic cluster (internal/synth) of about -objects objects, starts
+// `tilsyn webhook --snapshot` on it and `opa run --server` with tilsyn's
+// policies and profile, both over TLS on loopback, builds a pool of
+// admission reviews (creates and updates of the cluster's kinds, each with
+// a new name) and, for OPA, the input the webhook's policies see for the
+// same change, then runs on each server in turn:
+//
+//   - open loop: requests sent at a constant -rate per second whatever
+//     the answers, over one HTTP/2 connection as the API server sends them
+//     (latency counted from when each request was due, so a stall shows in
+//     full);
+//   - closed loop: -conns HTTP/1.1 connections, each sending its next
+//     request as soon as the last is answered (throughput).
+//
+// tilsyn is measured as deployed and again with --repeats 0: the pool is
+// sent over and over, and a change judged again in the same state gets
+// its earlier verdict, which a cluster's own traffic allows far less
+// often. Every figure comes with the machine's load average before and
+// after.
+//
+//	make bench-webhook
+//	go run ./hack/benchwebhook -tilsyn bin/tilsyn -opa bin/opa -objects 10000 -rate 1000 -conns 64
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/internal/synth"
+)
+
+// referenceObjects is about the size of synth.Scaled(1), counted as
+// collect.FromManifests reads it.
+const referenceObjects = 113500
+
+type config struct {
+	tilsyn, opa string
+	objects     int
+	rate        int
+	conns       int
+	duration    time.Duration
+	warmup      time.Duration
+	pool        int
+	cold        bool
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.tilsyn, "tilsyn", "bin/tilsyn", "tilsyn binary to measure")
+	flag.StringVar(&c.opa, "opa", "bin/opa", "OPA binary to compare with (built from the OPA module of go.mod)")
+	flag.IntVar(&c.objects, "objects", 10000, "approximate number of objects of the cluster")
+	flag.IntVar(&c.rate, "rate", 1000, "open loop: reviews per second")
+	flag.IntVar(&c.conns, "conns", 64, "closed loop: concurrent connections")
+	flag.DurationVar(&c.duration, "duration", 20*time.Second, "length of each measured run")
+	flag.DurationVar(&c.warmup, "warmup", 3*time.Second, "closed-loop warm-up before each server's runs")
+	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
+	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, c); err != nil {
+		fmt.Fprintln(os.Stderr, "benchwebhook:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, c config) error {
+	for _, bin := range []string{c.tilsyn, c.opa} {
+		if _, err := os.Stat(bin); err != nil {
+			return fmt.Errorf("%w (make bench-webhook builds bin/tilsyn and bin/opa)", err)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "tilsyn-benchwebhook-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	fmt.Printf("generating a cluster of about %d objects\n", c.objects)
+	snap, n, err := generate(filepath.Join(tmp, "cluster"), c.objects)
+	if err != nil {
+		return err
+	}
+	snapFile := filepath.Join(tmp, "snapshot.json")
+	f, err := os.Create(snapFile)
+	if err != nil {
+		return err
+	}
+	if err := snap.Encode(f); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	fmt.Printf("cluster: %d objects\n", n)
+
+	certs, err := writeCerts(tmp)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("building %d reviews and their OPA inputs\n", c.pool)
+	pool, err := buildPool(ctx, snap, c.pool, filepath.Join(tmp, "opa"))
+	if err != nil {
+		return err
+	}
+	fmt.Println(pool.describe())
+
+	var results []result
+	measure := func(s *server, label string) error {
+		defer s.stop()
+		if err := s.wait(ctx, certs.pool); err != nil {
+			return err
+		}
+		client := newH2Client(certs.pool)
+		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
+		fmt.Printf("%s: warm-up %s\n", label, warm.short())
+		r := openLoop(ctx, s, pool, c.rate, c.duration, client)
+		r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
+		results = append(results, r)
+		fmt.Println(r.line())
+		r = closedLoop(ctx, s, pool, c.conns, c.duration, certs.pool)
+		r.server, r.label = label, fmt.Sprintf("closed loop %d conns", c.conns)
+		results = append(results, r)
+		fmt.Println(r.line())
+		if stats := s.stats(ctx, certs.pool); stats != "" {
+			fmt.Printf("%s: %s\n", label, stats)
+		}
+		return ctx.Err()
+	}
+	tilsynArgs := []string{"--snapshot", snapFile}
+	s, err := startTilsyn(c.tilsyn, certs, tmp, tilsynArgs)
+	if err != nil {
+		return err
+	}
+	if err := measure(s, "tilsyn"); err != nil {
+		return err
+	}
+	// The pool is sent again and again; a cluster's traffic repeats
+	// itself far less. Measure without the verdicts of repeated changes.
+	s, err = startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--repeats", "0"))
+	if err != nil {
+		return err
+	}
+	if err := measure(s, "tilsyn (no repeats)"); err != nil {
+		return err
+	}
+	if c.cold {
+		s, err := startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--cache-size", "0", "--repeats", "0"))
+		if err != nil {
+			return err
+		}
+		if err := measure(s, "tilsyn (no cache)"); err != nil {
+			return err
+		}
+	}
+	o, err := startOPA(c.opa, certs, filepath.Join(tmp, "opa"), tmp)
+	if err != nil {
+		return err
+	}
+	if err := measure(o, "opa"); err != nil {
+		return err
+	}
+	fmt.Printf("\n%d objects; reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, pool.describe(), strings.Join(tilsynEnv, " "))
+	fmt.Println(header())
+	for _, r := range results {
+		fmt.Println(r.line())
+	}
+	return nil
+}
+
+// generate writes a synthetic cluster of about n objects and reads it.
+func generate(dir string, n int) (*collect.Snapshot, int, error) {
+	cfg := synth.Scaled(float64(n) / referenceObjects)
+	if _, err := synth.WriteDir(dir, cfg); err != nil {
+		return nil, 0, err
+	}
+	snap, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{dir}, Now: time.Now().UTC().Truncate(time.Second)})
+	if err != nil {
+		return nil, 0, err
+	}
+	total := 0
+	for _, l := range snap.Resources {
+		total += len(l)
+	}
+	return snap, total, nil
+}
+
+// loadAverage is /proc/loadavg's first three fields.
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}

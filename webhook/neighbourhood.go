@@ -1,0 +1,436 @@
+package webhook
+
+import (
+	"strings"
+
+	"github.com/tilsyn/tilsyn/collect"
+)
+
+// A change is judged against its neighbourhood: the objects whose
+// presence can decide the findings the change introduces. The webhook
+// evaluates the neighbourhood without the changed object and with it, and
+// only the difference counts, so the neighbourhood must hold everything
+// the facts of the changed object — and of whatever it changes — are
+// derived from; objects whose facts come out incomplete in a neighbourhood
+// are harmless as long as the change cannot alter them, because they come
+// out the same way on both sides. The relations, from the mesh resolver's
+// rules:
+//
+//   - context: the Namespaces involved, the mesh and injector config
+//     (ConfigMaps named istio anywhere, ConfigMaps with kept data and
+//     Secrets in the root namespace) and the root namespace's
+//     PeerAuthentications;
+//   - a pod or controller: its workload (the top owner and everything it
+//     owns), the namespace's PeerAuthentications and the workloads the
+//     selecting ones also select, the Services selecting it;
+//   - a Service: the workloads it selects;
+//   - every Service in the neighbourhood: the DestinationRules and
+//     ServiceEntries whose hosts match it; every DestinationRule and
+//     ServiceEntry: the Services its hosts name and their workloads, and
+//     the other rules and entries for the same hosts;
+//   - any other namespaced object (PeerAuthentications, NetworkPolicies,
+//     Sidecars, DestinationRules, ...) and a Namespace: the whole
+//     namespace;
+//   - a claim: the volumes bound to it and every StorageClass; a volume:
+//     its claim and that claim's Namespace, and every StorageClass;
+//   - when the controls read nodes: one node of each location class
+//     (neighbourhood_infra.go), and the nodes the change names.
+//
+// Host patterns of rules and entries other than the changed object are not
+// followed: "*.local" in the root namespace matches every Service, and
+// would make every neighbourhood the whole cluster. Such a rule's facts
+// are then computed from part of what it matches, the same way with and
+// without the change; should a finding on it still come out new, the
+// change is judged again against the whole cluster. StorageClasses are
+// treated the same way (how many personal-data claims use each is counted
+// over the neighbourhood's claims).
+//
+// Changes whose effect is cluster-wide are judged against the whole
+// cluster: the mesh config, a mesh-wide PeerAuthentication or Sidecar, a
+// host pattern every Service may match, Nodes, StorageClasses, Telemetry,
+// and a Namespace change that moves the personal-data scope of other
+// namespaces.
+//
+// None of this is taken on trust: equivalence_test.go compares the
+// webhook's verdict with two full audits for every object of the sample
+// clusters and a synthetic one, created and changed.
+
+// hood is a neighbourhood under construction.
+type hood struct {
+	s    *State
+	set  map[*entry]bool
+	list []*entry
+	// done remembers which relations were followed.
+	namespaces map[string]bool // whole namespaces added
+	units      map[objRef]bool
+	services   map[*entry]bool
+	hostsDone  map[string]bool
+	// exclude is the changed object, which the neighbourhood never holds.
+	exclude objRef
+	// truncated are rules, entries and classes whose relations were not
+	// all followed (see close).
+	truncated map[objRef]bool
+	// reads are the types the judging controls read; readsNodes is set
+	// when they read Node objects themselves, not only location facts.
+	reads      map[string]bool
+	readsNodes bool
+	// claims and volumes whose storage relations were followed.
+	storage map[*entry]bool
+}
+
+// change is what a request asks to store: the object's type, namespace
+// and name, and its old and new versions (either may be nil).
+type change struct {
+	t        collect.ResourceType
+	ns, name string
+	old, new collect.Object
+}
+
+func (c change) ref() objRef { return objRef{c.ns, c.t.Kind, c.name} }
+
+// versions returns the versions present.
+func (c change) versions() []collect.Object {
+	var out []collect.Object
+	for _, o := range []collect.Object{c.old, c.new} {
+		if o != nil {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// neighbourhood returns the entries a change is judged against, or global
+// when only the whole cluster will do. The caller holds s.mu for reading.
+func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool) (entries []*entry, truncated map[objRef]bool, global bool) {
+	if s.globalChange(c) {
+		return nil, nil, true
+	}
+	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{},
+		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{},
+		reads: reads, readsNodes: readsObjects[collect.Nodes], storage: map[*entry]bool{}}
+	home := c.ns
+	if c.t.Key == collect.Namespaces {
+		home = c.name
+	}
+	h.context(home)
+	versions := c.versions()
+	switch key := c.t.Key; {
+	case isWorkload(key):
+		for _, o := range versions {
+			e := newEntry(c.t, o, 0, s.domain)
+			h.unit(e)
+			h.selectedByPolicies(e)
+			h.selectingServices(e)
+		}
+		// The namespace's PeerAuthentications decide the workload's mTLS
+		// mode and conflicts.
+		h.addType(collect.PeerAuthentications, c.ns)
+	case key == collect.Services:
+		for _, o := range versions {
+			h.backends(c.ns, collect.StringMap(o, "spec", "selector"))
+		}
+		h.addType(collect.PeerAuthentications, c.ns)
+		h.hosts([]string{c.name + "." + c.ns + ".svc." + s.domain})
+	case key == collect.ConfigMaps || key == collect.Secrets:
+		// Not the mesh config (a global change): their contents are not
+		// kept, so only their existence and metadata can matter, to
+		// controls about their own namespace.
+		h.namespace(c.ns)
+	case key == collect.Namespaces:
+		h.namespace(c.name)
+	case key == collect.PersistentVolumes:
+		for _, o := range versions {
+			h.volume(newEntry(c.t, o, 0, s.domain))
+		}
+	case c.t.Namespaced:
+		h.namespace(c.ns)
+		for _, o := range versions {
+			h.hosts(hostsOf(c.t, o, c.ns, s.domain))
+		}
+	}
+	if reads[collect.Nodes] {
+		h.nodes(versions)
+	}
+	h.close()
+	return h.list, h.truncated, false
+}
+
+// globalChange reports whether a change can alter findings anywhere in
+// the cluster.
+func (s *State) globalChange(c change) bool {
+	switch c.t.Key {
+	case collect.Nodes, collect.StorageClasses, collect.Telemetries:
+		// A node can make the cluster span other countries, a class serve
+		// claims anywhere, a Telemetry resource send any namespace's data
+		// to a sink.
+		return true
+	}
+	for _, o := range c.versions() {
+		switch c.t.Key {
+		case collect.Sidecars:
+			if c.ns == s.root {
+				return true // the mesh's default egress policy
+			}
+		case collect.ConfigMaps:
+			if c.name == "istio" || c.ns == s.root && collect.KeepConfigMapData(c.name) {
+				return true
+			}
+		case collect.PeerAuthentications:
+			if c.ns == s.root && len(collect.Map(o, "spec", "selector")) == 0 {
+				return true
+			}
+		case collect.DestinationRules, collect.ServiceEntries:
+			for _, h := range hostsOf(c.t, o, c.ns, s.domain) {
+				if h == "*" || h == "*.svc."+s.domain || h == "*."+s.domain || h == "*.svc" {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (h *hood) add(e *entry) {
+	if e == nil || h.set[e] || (objRef{e.ns, e.t.Kind, e.name}) == h.exclude {
+		return
+	}
+	h.set[e] = true
+	h.list = append(h.list, e)
+}
+
+// addType adds every object of a type in a namespace.
+func (h *hood) addType(key, ns string) {
+	for _, e := range h.s.objects[key][ns] {
+		h.add(e)
+	}
+}
+
+// context adds what every judgement needs.
+func (h *hood) context(ns string) {
+	s := h.s
+	h.add(s.get(collect.Namespaces, "", ns))
+	h.add(s.get(collect.Namespaces, "", s.root))
+	for cmNS, byName := range s.objects[collect.ConfigMaps] {
+		for name, e := range byName {
+			if name == "istio" || cmNS == s.root && collect.KeepConfigMapData(name) {
+				h.add(e)
+			}
+		}
+	}
+	h.addType(collect.Secrets, s.root)
+	h.addType(collect.PeerAuthentications, s.root)
+}
+
+// namespace adds every object of a namespace.
+func (h *hood) namespace(ns string) {
+	if h.namespaces[ns] {
+		return
+	}
+	h.namespaces[ns] = true
+	h.add(h.s.get(collect.Namespaces, "", ns))
+	for _, t := range collect.Registry {
+		if t.Namespaced {
+			h.addType(t.Key, ns)
+		}
+	}
+}
+
+// top follows an entry's controlling owners up to the workload it belongs
+// to (as the mesh resolver does, at most four levels).
+func (h *hood) top(e *entry) objRef {
+	ref := objRef{e.ns, e.t.Kind, e.name}
+	owner := e.owner
+	for depth := 0; depth < 4 && owner != (objRef{}); depth++ {
+		ref = owner
+		up := h.s.get(kindKeys[owner.kind], owner.ns, owner.name)
+		if up == nil {
+			break
+		}
+		owner = up.owner
+	}
+	return ref
+}
+
+// unit adds the workload an entry belongs to: its top owner and
+// everything that owner owns.
+func (h *hood) unit(e *entry) {
+	top := h.top(e)
+	if h.units[top] {
+		return
+	}
+	h.units[top] = true
+	if key, ok := kindKeys[top.kind]; ok {
+		h.add(h.s.get(key, top.ns, top.name))
+	} else if top.kind == "Pod" {
+		h.add(h.s.get(collect.Pods, top.ns, top.name))
+	}
+	queue := []objRef{top}
+	for depth := 0; depth < 4 && len(queue) > 0; depth++ {
+		var next []objRef
+		for _, ref := range queue {
+			for child := range h.s.children[ref] {
+				h.add(child)
+				next = append(next, objRef{child.ns, child.t.Kind, child.name})
+			}
+		}
+		queue = next
+	}
+	h.add(h.s.get(collect.Namespaces, "", e.ns))
+}
+
+// workloadEntries calls f with every pod and controller of a namespace.
+func (h *hood) workloadEntries(ns string, f func(*entry)) {
+	for key := range templatePaths {
+		for _, e := range h.s.objects[key][ns] {
+			f(e)
+		}
+	}
+	for _, e := range h.s.objects[collect.Pods][ns] {
+		f(e)
+	}
+}
+
+// selectedByPolicies adds the workloads selected by the namespace's
+// workload-level PeerAuthentications that select e: conflicts between
+// such policies are noted per set of policies, whichever workload
+// matches them.
+func (h *hood) selectedByPolicies(e *entry) {
+	for _, pa := range h.s.objects[collect.PeerAuthentications][e.ns] {
+		sel := pa.selector
+		if len(sel) == 0 || !subsetOf(sel, e.labels) {
+			continue
+		}
+		h.workloadEntries(e.ns, func(w *entry) {
+			if subsetOf(sel, w.labels) {
+				h.unit(w)
+			}
+		})
+	}
+}
+
+// selectingServices adds the Services of e's namespace that select it.
+func (h *hood) selectingServices(e *entry) {
+	for _, svc := range h.s.objects[collect.Services][e.ns] {
+		sel := svc.selector
+		if len(sel) > 0 && subsetOf(sel, e.labels) {
+			h.add(svc)
+		}
+	}
+}
+
+// backends adds the workloads of a namespace a selector selects.
+func (h *hood) backends(ns string, sel map[string]string) {
+	if len(sel) == 0 {
+		return
+	}
+	h.workloadEntries(ns, func(w *entry) {
+		if w.labels != nil && subsetOf(sel, w.labels) {
+			h.unit(w)
+		}
+	})
+}
+
+// hosts adds the DestinationRules and ServiceEntries for some hosts, and
+// the Services the hosts name.
+func (h *hood) hosts(hosts []string) {
+	for _, host := range hosts {
+		if host == "" || h.hostsDone[host] {
+			continue
+		}
+		h.hostsDone[host] = true
+		if isWildcard(host) {
+			for _, key := range []string{collect.Services} {
+				for ns, byName := range h.s.objects[key] {
+					for name, svc := range byName {
+						if hostMatches(host, name+"."+ns+".svc."+h.s.domain) {
+							h.add(svc)
+						}
+					}
+				}
+			}
+			for e := range h.s.wildcards {
+				h.add(e)
+			}
+			for hh, es := range h.s.hosts {
+				if hostMatches(host, hh) {
+					for e := range es {
+						h.add(e)
+					}
+				}
+			}
+			continue
+		}
+		for e := range h.s.hosts[host] {
+			h.add(e)
+		}
+		for e := range h.s.wildcards {
+			for _, p := range e.hosts {
+				if hostMatches(p, host) || hostMatches(host, p) {
+					h.add(e)
+				}
+			}
+		}
+		if name, ns, ok := h.serviceHost(host); ok {
+			h.add(h.s.get(collect.Services, ns, name))
+		}
+	}
+}
+
+// serviceHost splits name.namespace.svc.<domain>.
+func (h *hood) serviceHost(host string) (name, ns string, ok bool) {
+	rest, found := strings.CutSuffix(host, ".svc."+h.s.domain)
+	if !found {
+		return "", "", false
+	}
+	name, ns, ok = strings.Cut(rest, ".")
+	return name, ns, ok && !strings.Contains(ns, ".")
+}
+
+// close follows the relations of what was added until nothing new comes:
+// every Service brings the rules and entries for its host and the
+// workloads it selects; every rule or entry the Services its hosts name
+// and the other rules for them; every namespace of an object its
+// Namespace.
+func (h *hood) close() {
+	for i := 0; i < len(h.list); i++ {
+		e := h.list[i]
+		switch e.t.Key {
+		case collect.Services:
+			if !h.services[e] {
+				h.services[e] = true
+				h.backends(e.ns, e.selector)
+				h.addType(collect.PeerAuthentications, e.ns)
+				h.hosts([]string{e.name + "." + e.ns + ".svc." + h.s.domain})
+			}
+		case collect.PersistentVolumeClaims:
+			if !h.storage[e] {
+				h.storage[e] = true
+				h.claim(e)
+			}
+		case collect.PersistentVolumes:
+			if !h.storage[e] {
+				h.storage[e] = true
+				h.volume(e)
+				if h.reads[collect.Nodes] {
+					h.nodes([]collect.Object{e.obj})
+				}
+			}
+		case collect.DestinationRules, collect.ServiceEntries:
+			var exact []string
+			for _, host := range e.hosts {
+				if isWildcard(host) {
+					// A pattern may match Services all over the cluster;
+					// its facts (how many Services, whether any is in the
+					// mesh) are then only partly known here.
+					h.truncated[objRef{e.ns, e.t.Kind, e.name}] = true
+				} else {
+					exact = append(exact, host)
+				}
+			}
+			h.hosts(exact)
+		}
+		if e.ns != "" {
+			h.add(h.s.get(collect.Namespaces, "", e.ns))
+		}
+	}
+}

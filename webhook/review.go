@@ -1,0 +1,167 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ktypes "k8s.io/apimachinery/pkg/types"
+
+	"github.com/tilsyn/tilsyn/collect"
+)
+
+// MaxBodyBytes bounds a request body: the API server's own limit on an
+// object is 3 MiB, and a review carries at most two of them (object and
+// oldObject) — a larger body is not a review the API server sends.
+const MaxBodyBytes = 3 << 20
+
+// AdmissionReview's apiVersion and kind.
+const (
+	reviewAPIVersion = "admission.k8s.io/v1"
+	reviewKind       = "AdmissionReview"
+)
+
+// badRequest is a request the webhook cannot answer with a review: an
+// HTTP status and a message saying what is wrong.
+type badRequest struct {
+	code int
+	msg  string
+}
+
+func (e *badRequest) Error() string { return e.msg }
+
+func badf(code int, format string, args ...any) *badRequest {
+	return &badRequest{code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// readReview reads and checks the body of a review request. It fails with
+// a badRequest when the body is not an admission.k8s.io/v1
+// AdmissionReview with a request and a uid to answer.
+func readReview(r *http.Request, w http.ResponseWriter) (*admissionv1.AdmissionReview, error) {
+	if r.Method != http.MethodPost {
+		return nil, badf(http.StatusMethodNotAllowed, "method %s: reviews are POSTed", r.Method)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return nil, badf(http.StatusUnsupportedMediaType, "Content-Type %q: want application/json", ct)
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, badf(http.StatusRequestEntityTooLarge, "body larger than %d bytes: no AdmissionReview is", MaxBodyBytes)
+		}
+		return nil, badf(http.StatusBadRequest, "read body: %v", err)
+	}
+	return decodeReview(body)
+}
+
+// decodeReview decodes and checks an AdmissionReview.
+func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, badf(http.StatusBadRequest, "empty body: want an admission.k8s.io/v1 AdmissionReview")
+	}
+	var head metav1.TypeMeta
+	if err := json.Unmarshal(body, &head); err != nil {
+		return nil, badf(http.StatusBadRequest, "body is not an AdmissionReview: %v", jsonError(err))
+	}
+	if head.Kind != reviewKind {
+		return nil, badf(http.StatusBadRequest, "body is kind %q, not an AdmissionReview", head.Kind)
+	}
+	if head.APIVersion != reviewAPIVersion {
+		return nil, badf(http.StatusBadRequest, "AdmissionReview version %q is not supported: this webhook answers %s "+
+			"(set admissionReviewVersions: [v1] in the webhook configuration)", head.APIVersion, reviewAPIVersion)
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(body, &review); err != nil {
+		return nil, badf(http.StatusBadRequest, "AdmissionReview: %v", jsonError(err))
+	}
+	if review.Request == nil {
+		return nil, badf(http.StatusBadRequest, "AdmissionReview without a request")
+	}
+	if review.Request.UID == "" {
+		return nil, badf(http.StatusBadRequest, "AdmissionReview request without a uid")
+	}
+	return &review, nil
+}
+
+func jsonError(err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		return fmt.Sprintf("invalid JSON at byte %d: %v", syn.Offset, err)
+	}
+	return err.Error()
+}
+
+// decodeObject decodes the object of a review as an audit reads objects:
+// numbers as json.Number, then sanitized. An absent object is nil.
+func decodeObject(raw []byte, field string) (collect.Object, error) {
+	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
+		return nil, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var o collect.Object
+	if err := dec.Decode(&o); err != nil {
+		return nil, fmt.Errorf("%s: not a JSON object: %v", field, jsonError(err))
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%s: more than one JSON value", field)
+	}
+	if _, ok := o["metadata"].(map[string]any); !ok {
+		return nil, fmt.Errorf("%s: no metadata", field)
+	}
+	return o, nil
+}
+
+// typeOf finds the registered type of a review's object from the
+// request's kind.
+func typeOf(req *admissionv1.AdmissionRequest) (collect.ResourceType, bool) {
+	apiVersion := req.Kind.Version
+	if req.Kind.Group != "" {
+		apiVersion = req.Kind.Group + "/" + req.Kind.Version
+	}
+	return collect.Lookup(apiVersion, req.Kind.Kind)
+}
+
+// writeReview writes a review response for a request.
+func writeReview(w http.ResponseWriter, uid string, resp *admissionv1.AdmissionResponse) {
+	resp.UID = ktypes.UID(uid)
+	out := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: reviewAPIVersion, Kind: reviewKind},
+		Response: resp,
+	}
+	data, err := json.Marshal(out)
+	if err != nil {
+		http.Error(w, "encode AdmissionReview: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(data)
+}
+
+// writeStatus answers a request that is not a review (or cannot be
+// answered as one) with an HTTP error and a Status body saying why.
+func writeStatus(w http.ResponseWriter, code int, msg string) {
+	st := metav1.Status{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Status"},
+		Status:   metav1.StatusFailure,
+		Message:  msg,
+		Reason:   metav1.StatusReason(strings.ReplaceAll(http.StatusText(code), " ", "")),
+		Code:     int32(code),
+	}
+	data, _ := json.Marshal(st)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	w.Write(data)
+}
