@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/internal/testcluster"
@@ -63,21 +62,16 @@ func checkDeploy(ctx context.Context, t *testing.T, c *testcluster.Cluster) {
 	}
 }
 
-// checkReadOnly checks that a user may list and watch every type tilsyn
-// collects, and nothing else: no get, no write, no subresource.
-func checkReadOnly(ctx context.Context, t *testing.T, c *testcluster.Cluster, user string) {
-	parts := strings.Split(user, ":")
-	groups := []string{"system:serviceaccounts", "system:serviceaccounts:" + parts[2], "system:authenticated"}
+// checkReadOnly checks that the ServiceAccount namespace/name may list
+// and watch every type tilsyn collects, and nothing else: no get, no
+// write, no subresource.
+func checkReadOnly(ctx context.Context, t *testing.T, c *testcluster.Cluster, namespace, name string) {
 	can := func(verb, group, resource, sub string) bool {
-		sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: user, Groups: groups,
-			ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource, Subresource: sub},
-		}}
-		res, err := c.Admin().AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+		ok, err := c.Can(ctx, namespace, name, authorizationv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource, Subresource: sub})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Status.Allowed
+		return ok
 	}
 	for _, typ := range collect.Registry {
 		for _, verb := range []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"} {

@@ -185,7 +185,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Run("the ServiceAccount only reads", func(t *testing.T) { checkReadOnly(ctx, t, c, "system:serviceaccount:tilsyn:tilsyn-webhook") })
+	t.Run("the ServiceAccount only reads", func(t *testing.T) { checkReadOnly(ctx, t, c, "tilsyn", "tilsyn-webhook") })
 	var log syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&log, nil))
 	state := NewState()
