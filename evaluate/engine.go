@@ -52,6 +52,7 @@ type Engine struct {
 	geo           *geo.Resolver
 	meshValues    meshValues
 	nodeValues    nodeValues
+	digests       digestMemo
 	profile       *profile.Profile
 	waivers       *waiver.Set
 	policyDigest  string

@@ -33,6 +33,9 @@ type Subset struct {
 	ids   []string
 	uses  inputUse
 	query rego.PreparedEvalQuery
+	// paths are what each control reads of the input (readPaths).
+	paths   [][]string
+	queries queries
 }
 
 // Subset prepares the controls with the given ids, in the engine's order.
@@ -59,6 +62,7 @@ func (e *Engine) Subset(ctx context.Context, ids []string) (*Subset, error) {
 		}
 		u.idx = append(u.idx, i)
 		u.ids = append(u.ids, c.ID)
+		u.paths = append(u.paths, readPaths(e, c))
 		delete(want, c.ID)
 		visitRefs(e.compiler, ast.MustParseRef("data."+c.Package), u.uses.add)
 	}
@@ -154,57 +158,11 @@ func (u *Subset) ReadsObjects() map[string]bool {
 
 // EvaluatePart is Evaluate for a Part.
 func (u *Subset) EvaluatePart(ctx context.Context, p Part, now time.Time) ([]Result, error) {
-	if len(u.idx) == 0 {
-		return nil, nil
-	}
-	s := p.Snapshot
-	input, err := u.input(s, now, p.Scope, p.Values)
+	pr, err := u.Prepare(p, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Result, len(u.idx))
-	all := make([]int, len(u.idx))
-	for j, i := range u.idx {
-		c := u.e.controls[i]
-		out[j] = Result{Control: *c, Findings: []Finding{}, Gaps: coverageGaps(c, s)}
-		all[j] = j
-	}
-	start := time.Now()
-	rs, err := u.query.Eval(ctx, rego.EvalParsedInput(input))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		// Name the control that fails.
-		for _, i := range u.idx {
-			if _, cerr := u.e.evalControl(ctx, i, s, input); cerr != nil {
-				return nil, cerr
-			}
-		}
-		return nil, fmt.Errorf("controls %s: evaluation failed: %w", strings.Join(u.ids, ", "), err)
-	}
-	took := time.Since(start)
-	for j, i := range u.idx {
-		r := &out[j]
-		if len(r.Gaps) > 0 {
-			r.Status = NotAssessed
-			continue
-		}
-		r.Duration = took
-		var findings, gaps any
-		if len(rs) > 0 {
-			n := strconv.Itoa(j)
-			findings, gaps = rs[0].Bindings["f"+n], rs[0].Bindings["n"+n]
-		}
-		if err := finish(u.e.controls[i], r, findings, gaps); err != nil {
-			return nil, err
-		}
-	}
-	applyWaivers(u.e.waivers.At(now), out, all, s)
-	for j := range out {
-		out[j].Status = status(out[j])
-	}
-	return out, nil
+	return pr.Evaluate(ctx, nil)
 }
 
 // input derives the facts of s the subset's controls read and builds

@@ -34,7 +34,10 @@ type Workload struct {
 	// controller's pod template (what would run), "pods" when from pods
 	// (what runs).
 	Source string `json:"source"`
-	Pods   int    `json:"pods"`
+	// Pods is how many pods the workload runs. It is not part of the
+	// policy input: no control judges it, and every pod created or
+	// deleted would change the workload's facts for nothing.
+	Pods int `json:"-"`
 	// Ref locates the object findings name: input.resources[Ref.Resource][Ref.Index].
 	Ref Ref `json:"ref"`
 	// TemplatePath is the path of the pod template within that object
