@@ -183,7 +183,8 @@ func (h *Handler) record(req *admissionv1.AdmissionRequest, out outcome, elapsed
 			slog.Bool("cluster", out.verdict.Global),
 			slog.Bool("cached", out.verdict.Cached),
 			slog.Bool("repeat", out.verdict.Repeat),
-			slog.Bool("unchanged", out.verdict.Unchanged)))
+			slog.Bool("unchanged", out.verdict.Unchanged),
+			slog.Int("reevaluated", out.verdict.Reevaluated)))
 	}
 	h.log.Log(context.Background(), level, "admission decision", attrs...)
 }

@@ -295,7 +295,6 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 		}
 	}
 	v := Verdict{Controls: p.sub.IDs(), Global: p.global, Objects: p.objects}
-	var before []evaluate.Result
 	if j.before == nil {
 		p.key = ""
 	}
@@ -310,33 +309,117 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 			return v, rep.truncated, nil
 		}
 	}
+	var before *judged
 	if p.key != "" {
 		if r, ok := j.before.Get(p.key); ok {
-			before, v.Cached = r.([]evaluate.Result), true
+			before, v.Cached = r.(*judged), true
 		}
 	}
+	// The part without the change is evaluated only for the controls whose
+	// inputs the change alters (see evaluate.Prepared): the others' results
+	// are the same on both sides, and cannot introduce anything.
+	var without *evaluate.Prepared
 	if before == nil {
-		if before, err = p.sub.EvaluatePart(ctx, p.part(false), p.now); err != nil {
+		if without, err = p.sub.Prepare(p.part(false), p.now); err != nil {
 			return v, nil, err
 		}
+		before = newJudged(without.Digests())
 		if p.key != "" {
 			j.before.Add(p.key, before, 10*time.Minute)
 		}
 	}
-	after, err := p.sub.EvaluatePart(ctx, p.part(true), p.now)
+	with, err := p.sub.Prepare(p.part(true), p.now)
 	if err != nil {
-		if ctx.Err() == nil {
-			// The cluster without the change evaluates; with it, not: the
-			// object itself cannot be read as istiod would read it.
-			err = &invalidObject{err}
-		}
-		return v, nil, err
+		return v, nil, invalid(ctx, err)
 	}
-	v.Findings = introduced(before, after)
+	var changed []int
+	for i, d := range with.Digests() {
+		if d != before.digests[i] {
+			changed = append(changed, i)
+		}
+	}
+	v.Reevaluated = len(changed)
+	if len(changed) > 0 {
+		was, err := before.resultsOf(changed, func(missing []int) ([]evaluate.Result, error) {
+			if without == nil {
+				if without, err = p.sub.Prepare(p.part(false), p.now); err != nil {
+					return nil, err
+				}
+			}
+			return without.Evaluate(ctx, missing)
+		})
+		if err != nil {
+			return v, nil, err
+		}
+		results, err := with.Evaluate(ctx, changed)
+		if err != nil {
+			return v, nil, invalid(ctx, err)
+		}
+		is := make([]evaluate.Result, len(changed))
+		for k, i := range changed {
+			is[k] = results[i]
+		}
+		v.Findings = introduced(was, is)
+	}
 	if rkey != "" {
 		j.repeats.Add(rkey, repeat{slices.Clone(v.Findings), p.truncated}, 10*time.Minute)
 	}
 	return v, p.truncated, nil
+}
+
+// invalid marks an error of the evaluation with the change: the cluster
+// without it evaluates, so the object itself cannot be read as istiod
+// would read it (unless the request ran out of time).
+func invalid(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return &invalidObject{err}
+}
+
+// judged is what is known of a part without the change: the digest of
+// what each control reads, and the results of those evaluated so far.
+type judged struct {
+	digests []evaluate.InputDigest
+	mu      sync.Mutex
+	results []evaluate.Result
+	have    []bool
+}
+
+func newJudged(digests []evaluate.InputDigest) *judged {
+	return &judged{digests: digests, results: make([]evaluate.Result, len(digests)), have: make([]bool, len(digests))}
+}
+
+// resultsOf returns the results of the controls at positions idx,
+// evaluating those not known yet with eval (which returns results at
+// their positions).
+func (b *judged) resultsOf(idx []int, eval func(missing []int) ([]evaluate.Result, error)) ([]evaluate.Result, error) {
+	b.mu.Lock()
+	var missing []int
+	for _, i := range idx {
+		if !b.have[i] {
+			missing = append(missing, i)
+		}
+	}
+	b.mu.Unlock()
+	if len(missing) > 0 {
+		rs, err := eval(missing)
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		for _, i := range missing {
+			b.results[i], b.have[i] = rs[i], true
+		}
+		b.mu.Unlock()
+	}
+	out := make([]evaluate.Result, len(idx))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, i := range idx {
+		out[k] = b.results[i]
+	}
+	return out, nil
 }
 
 // Input returns, as JSON, the input the policies see for the cluster with

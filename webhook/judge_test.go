@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -160,5 +161,52 @@ func TestAuditOnly(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"RES-01"}, only); diff != "" {
 		t.Errorf("controls left to the audit (-want +got):\n%s", diff)
+	}
+}
+
+// TestJudgeReevaluates: only the controls whose inputs a change alters are
+// evaluated with it. A Deployment's own labels are read by no control;
+// switching off its sidecar is read by those that judge workloads, and is
+// denied.
+func TestJudgeReevaluates(t *testing.T) {
+	e, p := testEngine(t)
+	s := loadExample(t, "nordic-fintech")
+	j := newTestJudge(t, e, p, s)
+	rt, _ := collect.TypeByKey(collect.Deployments)
+	sc := evaluate.PersonalDataScope(s, p, "istio-system")
+	var old collect.Object
+	for _, d := range s.Resources[rt.Key] {
+		if collect.Str(d, "spec", "template", "metadata", "annotations", "sidecar.istio.io/inject") == "" &&
+			slices.Contains(sc.Namespaces, collect.Meta(d).Namespace) {
+			old = d
+			break
+		}
+	}
+	if old == nil {
+		t.Fatal("no personal-data Deployment without an injection annotation in the sample")
+	}
+	judge := func(o collect.Object) Verdict {
+		t.Helper()
+		v, err := j.Judge(context.Background(), rt, old, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	relabelled := deepCopy(old)
+	setPath(relabelled, []string{"metadata", "labels", "team"}, "payments")
+	collect.Map(relabelled, "metadata")["resourceVersion"] = "999"
+	if v := judge(relabelled); v.Reevaluated != 0 || len(v.Findings) != 0 || v.Unchanged {
+		t.Errorf("relabelled Deployment: %d controls evaluated again, %d findings, unchanged %v; want 0, 0, false",
+			v.Reevaluated, len(v.Findings), v.Unchanged)
+	}
+	off := deepCopy(old)
+	setPath(off, []string{"spec", "template", "metadata", "annotations", "sidecar.istio.io/inject"}, "false")
+	v := judge(off)
+	if v.Reevaluated == 0 || v.Reevaluated == len(v.Controls) {
+		t.Errorf("sidecar switched off: %d of %d controls evaluated again, want some", v.Reevaluated, len(v.Controls))
+	}
+	if len(v.Findings) == 0 {
+		t.Error("switching off the sidecar of a personal-data workload introduced nothing")
 	}
 }

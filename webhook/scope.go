@@ -80,6 +80,9 @@ type Verdict struct {
 	// Unchanged is set when an update changed nothing the controls read
 	// (see sameToFacts): nothing was evaluated, nothing is introduced.
 	Unchanged bool
+	// Reevaluated is how many controls were evaluated with the change:
+	// those whose inputs it altered.
+	Reevaluated int
 }
 
 // scopeLocked returns the personal-data scope of the whole state, computed
