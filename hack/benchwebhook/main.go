@@ -52,6 +52,8 @@ type config struct {
 	warmup      time.Duration
 	pool        int
 	cold        bool
+	kinds       string
+	runs        string
 }
 
 func main() {
@@ -65,6 +67,8 @@ func main() {
 	flag.DurationVar(&c.warmup, "warmup", 3*time.Second, "closed-loop warm-up before each server's runs")
 	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
+	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
+	flag.StringVar(&c.runs, "runs", "tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -75,7 +79,24 @@ func main() {
 }
 
 func run(ctx context.Context, c config) error {
-	for _, bin := range []string{c.tilsyn, c.opa} {
+	runs := map[string]bool{}
+	for _, r := range strings.Split(c.runs, ",") {
+		switch r = strings.TrimSpace(r); r {
+		case "tilsyn", "norepeats", "opa":
+			runs[r] = true
+		default:
+			return fmt.Errorf("-runs: unknown server %q (want tilsyn, norepeats or opa)", r)
+		}
+	}
+	kinds, err := mixOf(c.kinds)
+	if err != nil {
+		return err
+	}
+	bins := []string{c.tilsyn}
+	if runs["opa"] {
+		bins = append(bins, c.opa)
+	}
+	for _, bin := range bins {
 		if _, err := os.Stat(bin); err != nil {
 			return fmt.Errorf("%w (make bench-webhook builds bin/tilsyn and bin/opa)", err)
 		}
@@ -108,7 +129,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	fmt.Printf("building %d reviews and their OPA inputs\n", c.pool)
-	pool, err := buildPool(ctx, snap, c.pool, filepath.Join(tmp, "opa"))
+	pool, err := buildPool(ctx, snap, c.pool, kinds, filepath.Join(tmp, "opa"))
 	if err != nil {
 		return err
 	}
@@ -137,21 +158,25 @@ func run(ctx context.Context, c config) error {
 		return ctx.Err()
 	}
 	tilsynArgs := []string{"--snapshot", snapFile}
-	s, err := startTilsyn(c.tilsyn, certs, tmp, tilsynArgs)
-	if err != nil {
-		return err
+	if runs["tilsyn"] {
+		s, err := startTilsyn(c.tilsyn, certs, tmp, tilsynArgs)
+		if err != nil {
+			return err
+		}
+		if err := measure(s, "tilsyn"); err != nil {
+			return err
+		}
 	}
-	if err := measure(s, "tilsyn"); err != nil {
-		return err
-	}
-	// The pool is sent again and again; a cluster's traffic repeats
-	// itself far less. Measure without the verdicts of repeated changes.
-	s, err = startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--repeats", "0"))
-	if err != nil {
-		return err
-	}
-	if err := measure(s, "tilsyn (no repeats)"); err != nil {
-		return err
+	if runs["norepeats"] {
+		// The pool is sent again and again; a cluster's traffic repeats
+		// itself far less. Measure without the verdicts of repeated changes.
+		s, err := startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--repeats", "0"))
+		if err != nil {
+			return err
+		}
+		if err := measure(s, "tilsyn (no repeats)"); err != nil {
+			return err
+		}
 	}
 	if c.cold {
 		s, err := startTilsyn(c.tilsyn, certs, tmp, append(tilsynArgs, "--cache-size", "0", "--repeats", "0"))
@@ -162,12 +187,14 @@ func run(ctx context.Context, c config) error {
 			return err
 		}
 	}
-	o, err := startOPA(c.opa, certs, filepath.Join(tmp, "opa"), tmp)
-	if err != nil {
-		return err
-	}
-	if err := measure(o, "opa"); err != nil {
-		return err
+	if runs["opa"] {
+		o, err := startOPA(c.opa, certs, filepath.Join(tmp, "opa"), tmp)
+		if err != nil {
+			return err
+		}
+		if err := measure(o, "opa"); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("\n%d objects; reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, pool.describe(), strings.Join(tilsynEnv, " "))
 	fmt.Println(header())

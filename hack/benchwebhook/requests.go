@@ -55,10 +55,7 @@ func (p *reviewPool) describe() string {
 // webhook exists for. Changes the webhook judges against the whole
 // cluster (mesh config, mesh-wide policies and host patterns) are left
 // out: they are rare, and each costs a full evaluation.
-var mix = []struct {
-	key, op string
-	weight  int
-}{
+var mix = []mixEntry{
 	{collect.Pods, "CREATE", 35},
 	{collect.ReplicaSets, "CREATE", 5},
 	{collect.Deployments, "UPDATE", 15},
@@ -70,10 +67,36 @@ var mix = []struct {
 	{collect.ServiceEntries, "CREATE", 5},
 }
 
+type mixEntry struct {
+	key, op string
+	weight  int
+}
+
+// mixOf keeps the entries of the mix of the given comma-separated types;
+// "" keeps them all.
+func mixOf(kinds string) ([]mixEntry, error) {
+	if kinds == "" {
+		return mix, nil
+	}
+	var out []mixEntry
+	for _, k := range strings.Split(kinds, ",") {
+		n := len(out)
+		for _, m := range mix {
+			if m.key == strings.TrimSpace(k) {
+				out = append(out, m)
+			}
+		}
+		if len(out) == n {
+			return nil, fmt.Errorf("-kinds: %q is not in the review mix", k)
+		}
+	}
+	return out, nil
+}
+
 // buildPool makes n reviews of changes to snap, and writes OPA's bundle
 // (tilsyn's policies, the profile, and one rule per type naming the
 // controls the webhook evaluates for it) into opaDir.
-func buildPool(ctx context.Context, snap *collect.Snapshot, n int, opaDir string) (*reviewPool, error) {
+func buildPool(ctx context.Context, snap *collect.Snapshot, n int, mix []mixEntry, opaDir string) (*reviewPool, error) {
 	prof, profJSON, err := profile.Load(profile.Default)
 	if err != nil {
 		return nil, err
