@@ -278,18 +278,6 @@ func (h *hood) unit(e *entry) {
 	h.add(h.s.get(collect.Namespaces, "", e.ns))
 }
 
-// workloadEntries calls f with every pod and controller of a namespace.
-func (h *hood) workloadEntries(ns string, f func(*entry)) {
-	for key := range templatePaths {
-		for _, e := range h.s.objects[key][ns] {
-			f(e)
-		}
-	}
-	for _, e := range h.s.objects[collect.Pods][ns] {
-		f(e)
-	}
-}
-
 // selectedByPolicies adds the workloads selected by the namespace's
 // workload-level PeerAuthentications that select e: conflicts between
 // such policies are noted per set of policies, whichever workload
@@ -300,11 +288,7 @@ func (h *hood) selectedByPolicies(e *entry) {
 		if len(sel) == 0 || !subsetOf(sel, e.labels) {
 			continue
 		}
-		h.workloadEntries(e.ns, func(w *entry) {
-			if subsetOf(sel, w.labels) {
-				h.unit(w)
-			}
-		})
+		h.s.selected(e.ns, sel, h.unit)
 	}
 }
 
@@ -323,11 +307,7 @@ func (h *hood) backends(ns string, sel map[string]string) {
 	if len(sel) == 0 {
 		return
 	}
-	h.workloadEntries(ns, func(w *entry) {
-		if w.labels != nil && subsetOf(sel, w.labels) {
-			h.unit(w)
-		}
-	})
+	h.s.selected(ns, sel, h.unit)
 }
 
 // hosts adds the DestinationRules and ServiceEntries for some hosts, and

@@ -78,6 +78,9 @@ type State struct {
 	// nodeClasses groups Nodes by location class.
 	volumes                     map[objRef]map[*entry]bool
 	nodeClasses, nodeClassesAll map[string]map[*entry]bool
+	// labelled indexes pods and controllers by each label their pods
+	// carry, for selectors.
+	labelled map[podLabel]map[*entry]bool
 	// used counts the namespaced objects of each namespace.
 	used     map[string]int
 	coverage map[string]collect.Coverage
@@ -95,6 +98,7 @@ func NewState() *State {
 		wildcards:   map[*entry]bool{},
 		volumes:     map[objRef]map[*entry]bool{},
 		nodeClasses: map[string]map[*entry]bool{}, nodeClassesAll: map[string]map[*entry]bool{},
+		labelled: map[podLabel]map[*entry]bool{},
 		used:     map[string]int{},
 		coverage: map[string]collect.Coverage{},
 		root:     mesh.DefaultRootNamespace,
@@ -218,6 +222,11 @@ func (s *State) addLocked(e *entry) {
 		addTo(s.nodeClasses, e.class, e)
 		addTo(s.nodeClassesAll, e.classAll, e)
 	}
+	if isWorkload(e.t.Key) {
+		for k, v := range e.labels {
+			addTo(s.labelled, podLabel{e.ns, k, v}, e)
+		}
+	}
 	if e.ns != "" {
 		if s.used[e.ns] == 0 {
 			s.nsGen++
@@ -226,6 +235,27 @@ func (s *State) addLocked(e *entry) {
 	}
 	if e.t.Key == collect.Namespaces {
 		s.nsGen++
+	}
+}
+
+// podLabel is a label of a namespace's pods.
+type podLabel struct{ ns, key, value string }
+
+// selected calls f with every pod and controller of namespace ns whose
+// pods a non-empty selector selects.
+func (s *State) selected(ns string, sel map[string]string, f func(*entry)) {
+	var candidates map[*entry]bool
+	first := true
+	for k, v := range sel {
+		c := s.labelled[podLabel{ns, k, v}]
+		if first || len(c) < len(candidates) {
+			candidates, first = c, false
+		}
+	}
+	for e := range candidates {
+		if subsetOf(sel, e.labels) {
+			f(e)
+		}
 	}
 }
 
@@ -278,6 +308,11 @@ func (s *State) removeLocked(t collect.ResourceType, namespace, name string) boo
 	if e.t.Key == collect.Nodes {
 		removeFrom(s.nodeClasses, e.class, e)
 		removeFrom(s.nodeClassesAll, e.classAll, e)
+	}
+	if isWorkload(e.t.Key) {
+		for k, v := range e.labels {
+			removeFrom(s.labelled, podLabel{e.ns, k, v}, e)
+		}
 	}
 	if e.ns != "" {
 		s.used[e.ns]--
