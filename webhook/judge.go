@@ -387,7 +387,7 @@ type judged struct {
 }
 
 func newJudged(digests []evaluate.InputDigest) *judged {
-	return &judged{digests: digests, results: make([]evaluate.Result, len(digests)), have: make([]bool, len(digests))}
+	return &judged{digests: digests}
 }
 
 // resultsOf returns the results of the controls at positions idx,
@@ -397,7 +397,7 @@ func (b *judged) resultsOf(idx []int, eval func(missing []int) ([]evaluate.Resul
 	b.mu.Lock()
 	var missing []int
 	for _, i := range idx {
-		if !b.have[i] {
+		if b.have == nil || !b.have[i] {
 			missing = append(missing, i)
 		}
 	}
@@ -408,6 +408,10 @@ func (b *judged) resultsOf(idx []int, eval func(missing []int) ([]evaluate.Resul
 			return nil, err
 		}
 		b.mu.Lock()
+		if b.have == nil {
+			// Most entries never need results: allocated on first use.
+			b.results, b.have = make([]evaluate.Result, len(b.digests)), make([]bool, len(b.digests))
+		}
 		for _, i := range missing {
 			b.results[i], b.have[i] = rs[i], true
 		}
