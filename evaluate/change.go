@@ -54,8 +54,9 @@ func (u *Subset) Prepare(p Part, now time.Time) (*Prepared, error) {
 }
 
 // Digests are the digests of what each control reads, in the order of
-// the subset's IDs. They are computed on first use; a Prepared is not
-// safe for concurrent use.
+// the subset's IDs. The profile and the time are not in them: digests
+// compare parts prepared by one subset for one time. They are computed on
+// first use; a Prepared is not safe for concurrent use.
 func (pr *Prepared) Digests() []InputDigest {
 	u := pr.u
 	if pr.digests != nil || len(u.idx) == 0 {
