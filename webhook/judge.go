@@ -342,6 +342,7 @@ func (j *Judge) judge(ctx context.Context, t collect.ResourceType, old, new coll
 	if len(changed) > 0 {
 		was, err := before.resultsOf(changed, func(missing []int) ([]evaluate.Result, error) {
 			if without == nil {
+				var err error
 				if without, err = p.sub.Prepare(p.part(false), p.now); err != nil {
 					return nil, err
 				}
