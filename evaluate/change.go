@@ -81,8 +81,8 @@ func (pr *Prepared) Digests() []InputDigest {
 			h.Write(d[:])
 		}
 		for _, key := range u.e.controls[i].Requires {
-			cov, _ := pr.part.Snapshot.CoverageOf(key)
-			h.Write([]byte("coverage\x00" + key + "\x00" + string(cov.Status) + "\x00" + cov.Reason + "\x00"))
+			cov, ok := pr.part.Snapshot.CoverageOf(key)
+			h.Write([]byte("coverage\x00" + key + "\x00" + strconv.FormatBool(ok) + "\x00" + string(cov.Status) + "\x00" + cov.Reason + "\x00"))
 		}
 		h.Write(labels)
 		h.Sum(pr.digests[j][:0])
