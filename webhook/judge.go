@@ -20,8 +20,10 @@ import (
 // findings that are new. The same engine, with the same policies and
 // facts, produces the audit; a change the judge admits adds nothing the
 // next audit would flag (see neighbourhood.go for why the neighbourhood
-// is enough). Results without the change are cached by the exact objects
-// they were computed from. A Judge is safe for concurrent use.
+// is enough). Of those controls, only the ones whose inputs the change
+// alters are evaluated (evaluate.Prepared): the others' results are the
+// same on both sides. What is known without the change is cached by the
+// exact objects it was computed from. A Judge is safe for concurrent use.
 type Judge struct {
 	state   *State
 	engine  *evaluate.Engine
