@@ -138,7 +138,7 @@ func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 			svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
 			return nil
 		},
-		func() error { workloads = Workloads(s, inj); return nil },
+		func() error { workloads = workloadsOf(s, inj, shared); return nil },
 	}
 	n := 0
 	for _, objs := range s.Resources {

@@ -105,9 +105,45 @@ type objKey struct{ ns, kind, name string }
 // template, on which the injection rules are evaluated as istiod's
 // webhook would. The result is sorted by namespace, kind and name.
 func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
+	return workloadsOf(s, injector, false)
+}
+
+// labelMaps remembers labels and annotations converted to strings, by the
+// identity of the object's own map: callers of ResolveShared keep their
+// objects unchanged, and every neighbourhood of a cluster holds the same
+// pods again. The converted maps are shared: never modified.
+var labelMaps = newIdentityMemo[map[string]string](16384)
+
+// metaOf is collect.Meta, with labels and annotations remembered when
+// shared.
+func metaOf(o collect.Object, shared bool) collect.ObjectMeta {
+	if !shared {
+		return collect.Meta(o)
+	}
+	md, _ := o["metadata"].(map[string]any)
+	return collect.ObjectMeta{
+		Name:              collect.Str(md, "name"),
+		Namespace:         collect.Str(md, "namespace"),
+		UID:               collect.Str(md, "uid"),
+		CreationTimestamp: collect.Str(md, "creationTimestamp"),
+		Labels:            sharedStringMap(md, "labels"),
+		Annotations:       sharedStringMap(md, "annotations"),
+	}
+}
+
+func sharedStringMap(md map[string]any, key string) map[string]string {
+	raw, _ := md[key].(map[string]any)
+	if len(raw) == 0 {
+		return collect.StringMap(md, key)
+	}
+	v, _ := labelMaps.get(raw, func() (map[string]string, error) { return collect.StringMap(md, key), nil })
+	return v
+}
+
+func workloadsOf(s *collect.Snapshot, injector InjectorConfig, shared bool) []*Workload {
 	nsLabels := map[string]map[string]string{}
 	for _, ns := range s.Resources[collect.Namespaces] {
-		m := collect.Meta(ns)
+		m := metaOf(ns, shared)
 		nsLabels[m.Name] = m.Labels
 	}
 	// Index controllers and who owns them.
@@ -146,7 +182,7 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 	}
 	// Pods first: what runs is the truth.
 	for i, p := range s.Resources[collect.Pods] {
-		m := collect.Meta(p)
+		m := metaOf(p, shared)
 		k := objKey{m.Namespace, "Pod", m.Name}
 		if ok, has := controllerOwner(p, m.Namespace); has {
 			k = top(ok)
@@ -181,7 +217,7 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 			if tpl == nil {
 				continue
 			}
-			tm := collect.Meta(tpl)
+			tm := metaOf(tpl, shared)
 			w := get(k)
 			w.Source = "template"
 			w.Labels, w.Annotations = tm.Labels, tm.Annotations
