@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -269,7 +270,9 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 		}
 		p.before.Scope, p.after.Scope = scopeBefore.within(namespaces), scopeAfter.within(namespaces)
 	}
-	p.key = beforeKey(t.Key, entries, old, scopeGen, s.covGen, p.now, p.global, s.gen)
+	// A type can be judged with more than one set of controls (ConfigMaps:
+	// see subsetFor); what is known without the change belongs to one.
+	p.key = beforeKey(t.Key+"/"+strings.Join(sub.IDs(), ","), entries, old, scopeGen, s.covGen, p.now, p.global, s.gen)
 	p.objects = len(entries) + 1
 	return p, nil
 }

@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/profile"
 )
 
 // TestJudgeRepeats: the same change judged again in the same state gets
@@ -208,5 +211,62 @@ func TestJudgeReevaluates(t *testing.T) {
 	}
 	if len(v.Findings) == 0 {
 		t.Error("switching off the sidecar of a personal-data workload introduced nothing")
+	}
+}
+
+// TestJudgeConfigMapSubsets: ConfigMaps are judged with two sets of
+// controls (those whose data tilsyn keeps, istio-*, tilsyn-node-*, and the
+// others, here a policy that reads ConfigMaps themselves, and Nodes so
+// that both sets see the same neighbourhood); what is known of a
+// neighbourhood without the change belongs to one set and is never used
+// for the other.
+func TestJudgeConfigMapSubsets(t *testing.T) {
+	dir := t.TempDir()
+	policy := `# METADATA
+# title: ConfigMaps name an owner
+# description: Every ConfigMap carries an owner label.
+# custom:
+#   id: CM-01
+#   severity: low
+#   articles: ["5(2)"]
+#   remediation: Label it.
+#   requires: [configmaps]
+package tilsyn.controls.cm_01
+
+import rego.v1
+
+findings contains f if {
+	count(input.facts.location.nodes) >= 0
+	some cm in input.resources.configmaps
+	not cm.metadata.labels.owner
+	f := {"resource": {"kind": "ConfigMap", "namespace": cm.metadata.namespace, "name": cm.metadata.name},
+		"field": "metadata.labels[owner]", "value": null, "message": "no owner"}
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "cm.rego"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	prof, js, err := profile.Load(profile.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := evaluate.New(context.Background(), evaluate.Options{PolicyDirs: []string{dir}, Profile: prof, ProfileJSON: js})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := loadExample(t, "nordic-fintech")
+	j := newTestJudge(t, e, prof, s)
+	rt, _ := collect.TypeByKey(collect.ConfigMaps)
+	ns := collect.Meta(s.Resources[collect.Deployments][0]).Namespace
+	for _, name := range []string{"app-config", "istio-extra", "app-config-2", "istio-extra-2"} {
+		o := collect.Object{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": name, "namespace": ns, "uid": "u-" + name}}
+		v, err := j.Judge(context.Background(), rt, nil, o)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(v.Findings) != 1 || v.Findings[0].Control.ID != "CM-01" || v.Findings[0].Finding.Resource.Name != name {
+			t.Errorf("%s (%d controls): findings %+v, want CM-01 on it", name, len(v.Controls), findingsOf(v))
+		}
 	}
 }
