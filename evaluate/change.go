@@ -82,7 +82,7 @@ func (pr *Prepared) Digests() []InputDigest {
 		}
 		for _, key := range u.e.controls[i].Requires {
 			cov, ok := pr.part.Snapshot.CoverageOf(key)
-			h.Write([]byte("coverage\x00" + key + "\x00" + strconv.FormatBool(ok) + "\x00" + string(cov.Status) + "\x00" + cov.Reason + "\x00"))
+			h.Write([]byte("coverage " + strconv.Quote(key) + " " + strconv.FormatBool(ok) + " " + strconv.Quote(string(cov.Status)) + " " + strconv.Quote(cov.Reason) + "\x00"))
 		}
 		h.Write(labels)
 		h.Sum(pr.digests[j][:0])
