@@ -70,9 +70,16 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badf(http.StatusBadRequest, "empty body: want an admission.k8s.io/v1 AdmissionReview")
 	}
-	var head metav1.TypeMeta
-	if err := json.Unmarshal(body, &head); err != nil {
-		return nil, badf(http.StatusBadRequest, "body is not an AdmissionReview: %v", jsonError(err))
+	// One pass for a well-formed review; the kind and version are checked
+	// first when it is not, so that the message says what the body is.
+	var review admissionv1.AdmissionReview
+	err := json.Unmarshal(body, &review)
+	head := review.TypeMeta
+	if err != nil {
+		head = metav1.TypeMeta{}
+		if herr := json.Unmarshal(body, &head); herr != nil {
+			return nil, badf(http.StatusBadRequest, "body is not an AdmissionReview: %v", jsonError(herr))
+		}
 	}
 	if head.Kind != reviewKind {
 		return nil, badf(http.StatusBadRequest, "body is kind %q, not an AdmissionReview", head.Kind)
@@ -81,8 +88,7 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 		return nil, badf(http.StatusBadRequest, "AdmissionReview version %q is not supported: this webhook answers %s "+
 			"(set admissionReviewVersions: [v1] in the webhook configuration)", head.APIVersion, reviewAPIVersion)
 	}
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+	if err != nil {
 		return nil, badf(http.StatusBadRequest, "AdmissionReview: %v", jsonError(err))
 	}
 	if review.Request == nil {
