@@ -67,13 +67,14 @@ func (pr *Prepared) Digests() []InputDigest {
 	if u.e.waivers.At(pr.now).NeedsLabels() {
 		labels = labelText(pr.part.Snapshot)
 	}
+	coverage := map[string]InputDigest{}
 	pr.digests = make([]InputDigest, len(u.idx))
 	for j, i := range u.idx {
 		h := sha256.New()
 		for _, path := range u.paths[j] {
 			d, ok := paths[path]
 			if !ok {
-				d = pr.pathDigest(path)
+				d = pr.pathDigest(path, valueAt(pr.input, path))
 				paths[path] = d
 			}
 			h.Write([]byte(path))
@@ -81,8 +82,15 @@ func (pr *Prepared) Digests() []InputDigest {
 			h.Write(d[:])
 		}
 		for _, key := range u.e.controls[i].Requires {
-			cov, ok := pr.part.Snapshot.CoverageOf(key)
-			h.Write([]byte("coverage " + strconv.Quote(key) + " " + strconv.FormatBool(ok) + " " + strconv.Quote(string(cov.Status)) + " " + strconv.Quote(cov.Reason) + "\x00"))
+			d, ok := coverage[key]
+			if !ok {
+				cov, found := pr.part.Snapshot.CoverageOf(key)
+				d = sha256.Sum256([]byte(strconv.Quote(key) + " " + strconv.FormatBool(found) + " " +
+					strconv.Quote(string(cov.Status)) + " " + strconv.Quote(cov.Reason)))
+				coverage[key] = d
+			}
+			h.Write([]byte("coverage\x00"))
+			h.Write(d[:])
 		}
 		h.Write(labels)
 		h.Sum(pr.digests[j][:0])
@@ -245,30 +253,31 @@ func readPaths(e *Engine, c *Control) []string {
 	return out
 }
 
-// pathDigest is the digest of the value at a path of the input. Lists
-// of objects (input.resources and the nodes' facts) are digested element
-// by element, and the digests of the elements the caller gave as values
-// (Part.Values: objects it keeps unchanged), of the nodes' facts and of
-// the mesh facts are remembered: every judgement holds the same few
-// objects around it.
-func (pr *Prepared) pathDigest(path string) InputDigest {
-	v := valueAt(pr.input, path)
+// pathDigest is the digest of v, the value at a path of the input. Lists
+// of objects (input.resources and rows of facts) are digested element by
+// element, and the digests of the elements the caller gave as values
+// (Part.Values: objects it keeps unchanged) and of facts are remembered:
+// every judgement holds the same few objects around it, and the engine
+// converts equal facts to one value.
+func (pr *Prepared) pathDigest(path string, v ast.Value) InputDigest {
 	_, isArray := v.(*ast.Array)
 	switch {
 	case v == nil:
 		return sha256.Sum256([]byte("-"))
 	case path == "resources", path == "facts/location":
 		if obj, ok := v.(ast.Object); ok && stringKeys(obj) {
-			return objectDigest(obj, func(key string) InputDigest { return pr.pathDigest(path + "/" + key) })
+			return objectDigest(obj, func(key string, v ast.Value) InputDigest { return pr.pathDigest(path+"/"+key, v) })
 		}
 	case strings.HasPrefix(path, "resources/"):
 		return pr.listDigest(strings.TrimPrefix(path, "resources/"), v)
-	case path == "facts/mesh":
-		return pr.u.e.digests.of(v) // kept by the engine (meshValues)
 	case strings.HasPrefix(path, "facts/") && isArray:
 		// Rows of facts: the engine converts equal rows to one value
 		// (factTerms, nodeValues).
 		return pr.listDigest("", v)
+	case strings.HasPrefix(path, "facts/") && strings.Count(path, "/") == 1:
+		// A part of the facts as a whole: converted once for equal facts
+		// too (factTerms, meshValues).
+		return pr.u.e.digests.of(v)
 	}
 	return sha256.Sum256([]byte(v.String()))
 }
@@ -284,11 +293,11 @@ func stringKeys(obj ast.Object) bool {
 }
 
 // objectDigest digests an object key by key (all strings).
-func objectDigest(obj ast.Object, elem func(key string) InputDigest) InputDigest {
+func objectDigest(obj ast.Object, elem func(key string, v ast.Value) InputDigest) InputDigest {
 	h := sha256.New()
 	for _, k := range obj.Keys() {
 		key := k.Value.(ast.String)
-		d := elem(string(key))
+		d := elem(string(key), obj.Get(k).Value)
 		h.Write([]byte(key))
 		h.Write([]byte{0})
 		h.Write(d[:])
