@@ -184,12 +184,7 @@ func (u *Subset) queryFor(ctx context.Context, only []int) (*rego.PreparedEvalQu
 	var q []string
 	for _, j := range only {
 		key.WriteString(strconv.Itoa(j) + ",")
-		c := u.e.controls[u.idx[j]]
-		n := strconv.Itoa(j)
-		q = append(q, "f"+n+" := data."+c.Package+".findings")
-		if c.notAssessedRule {
-			q = append(q, "n"+n+" := data."+c.Package+".not_assessed")
-		}
+		q = append(q, controlQuery(u.e.controls[u.idx[j]], j)...)
 	}
 	u.queries.mu.Lock()
 	pq, ok := u.queries.m[key.String()]

@@ -55,11 +55,7 @@ func (e *Engine) Subset(ctx context.Context, ids []string) (*Subset, error) {
 		if c.Phase == PhaseWaivers {
 			return nil, fmt.Errorf("control %s judges waivers, not the cluster", c.ID)
 		}
-		j := strconv.Itoa(len(u.idx))
-		q = append(q, "f"+j+" := data."+c.Package+".findings")
-		if c.notAssessedRule {
-			q = append(q, "n"+j+" := data."+c.Package+".not_assessed")
-		}
+		q = append(q, controlQuery(c, len(u.idx))...)
 		u.idx = append(u.idx, i)
 		u.ids = append(u.ids, c.ID)
 		u.paths = append(u.paths, readPaths(e, c))
@@ -82,6 +78,17 @@ func (e *Engine) Subset(ctx context.Context, ids []string) (*Subset, error) {
 		return nil, fmt.Errorf("prepare controls %s: %w", strings.Join(u.ids, ", "), err)
 	}
 	return u, nil
+}
+
+// controlQuery is the part of a subset's query that evaluates control c
+// at position j: its findings bound to f<j>, its not_assessed to n<j>.
+func controlQuery(c *Control, j int) []string {
+	n := strconv.Itoa(j)
+	q := []string{"f" + n + " := data." + c.Package + ".findings"}
+	if c.notAssessedRule {
+		q = append(q, "n"+n+" := data."+c.Package+".not_assessed")
+	}
+	return q
 }
 
 // add records a reference to input.
