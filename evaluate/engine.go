@@ -129,6 +129,10 @@ func (e *Engine) Controls() []Control {
 // PolicyDigest is the SHA-256 of the policy bundle in use.
 func (e *Engine) PolicyDigest() string { return e.policyDigest }
 
+// WaiversSelectByLabel reports whether a waiver usable at now selects by
+// label: findings then depend on the labels of every object they name.
+func (e *Engine) WaiversSelectByLabel(now time.Time) bool { return e.waivers.At(now).NeedsLabels() }
+
 // Status of a control.
 type Status string
 

@@ -312,7 +312,7 @@ func deepCopy(o collect.Object) collect.Object {
 }
 
 // stats counts what the checks covered.
-type stats struct{ checks, introducing, findings, global int }
+type stats struct{ checks, introducing, findings, global, unchanged int }
 
 func (s *stats) add(v Verdict, want []string) {
 	s.checks++
@@ -323,9 +323,12 @@ func (s *stats) add(v Verdict, want []string) {
 	if v.Global {
 		s.global++
 	}
+	if v.Unchanged {
+		s.unchanged++
+	}
 }
 
 func (s *stats) log(t *testing.T) {
-	t.Logf("%d changes judged, %d of them introducing %d findings; %d judged against the whole cluster",
-		s.checks, s.introducing, s.findings, s.global)
+	t.Logf("%d changes judged, %d of them introducing %d findings; %d judged against the whole cluster, %d found to alter nothing the controls read",
+		s.checks, s.introducing, s.findings, s.global, s.unchanged)
 }

@@ -126,10 +126,10 @@ func AuditOnly(c evaluate.Control) bool { return slices.Contains(c.ReadsFacts, "
 // Judge evaluates a change: old is nil for a create, new is nil for a
 // delete. Both are sanitized objects of type t.
 func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
-	if old != nil && new != nil {
+	if new != nil {
 		sub := j.subsetFor(t, collect.Meta(new).Name)
-		if len(sub.IDs()) > 0 && !sub.ReadsObjects()[t.Key] && sameToFacts(old, new) {
-			// The update changes nothing the controls' facts are derived
+		if len(sub.IDs()) > 0 && j.unchanged(sub, t, old, new) {
+			// The change alters nothing the controls' facts are derived
 			// from: both sides would evaluate alike.
 			return Verdict{Controls: sub.IDs(), Unchanged: true}, nil
 		}

@@ -93,9 +93,10 @@ func findingsOf(v Verdict) map[string][]evaluate.Finding {
 }
 
 // TestJudgeUnchangedUpdate: an update that changes only what no control
-// reads (status, resourceVersion, generation) is admitted unevaluated;
-// any other change is evaluated, and so is every update of a type whose
-// objects the controls read themselves.
+// reads (status, resourceVersion, generation; a controller's own labels
+// and annotations) is admitted unevaluated; any other change is
+// evaluated, and so is every update of a type whose objects the controls
+// read themselves.
 func TestJudgeUnchangedUpdate(t *testing.T) {
 	e, p := testEngine(t)
 	s := loadExample(t, "nordic-fintech")
@@ -121,6 +122,16 @@ func TestJudgeUnchangedUpdate(t *testing.T) {
 	for _, path := range [][]string{
 		{"metadata", "labels", "tier"},
 		{"metadata", "annotations", "note"},
+	} {
+		changed := deepCopy(bumped)
+		setPath(changed, path, "x")
+		if v := judge(rt, old, changed); !v.Unchanged || len(v.Findings) > 0 {
+			t.Errorf("%v changed: unchanged %v, %d findings; a controller's own labels are read by nothing", path, v.Unchanged, len(v.Findings))
+		}
+	}
+	for _, path := range [][]string{
+		{"spec", "replicas"},
+		{"spec", "template", "metadata", "labels", "tier"},
 		{"spec", "template", "metadata", "annotations", "sidecar.istio.io/inject"},
 	} {
 		changed := deepCopy(bumped)
@@ -168,7 +179,7 @@ func TestAuditOnly(t *testing.T) {
 }
 
 // TestJudgeReevaluates: only the controls whose inputs a change alters are
-// evaluated with it. A Deployment's own labels are read by no control;
+// evaluated with it. A Deployment's replica count is read by no control;
 // switching off its sidecar is read by those that judge workloads, and is
 // denied.
 func TestJudgeReevaluates(t *testing.T) {
@@ -196,11 +207,11 @@ func TestJudgeReevaluates(t *testing.T) {
 		}
 		return v
 	}
-	relabelled := deepCopy(old)
-	setPath(relabelled, []string{"metadata", "labels", "team"}, "payments")
-	collect.Map(relabelled, "metadata")["resourceVersion"] = "999"
-	if v := judge(relabelled); v.Reevaluated != 0 || len(v.Findings) != 0 || v.Unchanged {
-		t.Errorf("relabelled Deployment: %d controls evaluated again, %d findings, unchanged %v; want 0, 0, false",
+	scaled := deepCopy(old)
+	setPath(scaled, []string{"spec", "replicas"}, json.Number("9"))
+	collect.Map(scaled, "metadata")["resourceVersion"] = "999"
+	if v := judge(scaled); v.Reevaluated != 0 || len(v.Findings) != 0 || v.Unchanged {
+		t.Errorf("scaled Deployment: %d controls evaluated again, %d findings, unchanged %v; want 0, 0, false",
 			v.Reevaluated, len(v.Findings), v.Unchanged)
 	}
 	off := deepCopy(old)

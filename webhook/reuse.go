@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/mesh"
 )
 
 // What judgements reuse: results without a change (by the exact objects
 // they came from), verdicts of changes judged again in the same state,
-// and nothing at all for updates that change nothing the controls read.
+// and nothing at all for changes that alter nothing the controls read.
 
 // beforeKey identifies the result without the change: the control set,
 // the exact objects (by sequence number), the scope and the time. An old
@@ -71,6 +73,66 @@ func repeatKey(p *plan, new collect.Object) (string, error) {
 		}
 	}
 	return p.key + "|" + strconv.FormatBool(p.global) + "|" + string(h.Sum(nil)), nil
+}
+
+// unchanged reports whether a change (old is nil for a create) alters
+// nothing the controls of sub read, so that no evaluation is needed: the
+// controls do not read objects of the type themselves, and
+//   - the versions differ only in what no fact reads (sameToFacts), or
+//   - a controller's versions differ only in its own labels and
+//     annotations (mesh.SameController), or
+//   - a created pod is the same member of its workload as a pod the state
+//     holds (sameMemberExists).
+//
+// Labels count when a waiver selects by them; then only the first holds.
+func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new collect.Object) bool {
+	if sub.ReadsObjects()[t.Key] {
+		return false
+	}
+	if old != nil && sameToFacts(old, new) {
+		return true
+	}
+	if j.engine.WaiversSelectByLabel(j.now()) {
+		return false
+	}
+	switch {
+	case old != nil && t.Key != collect.Pods && isWorkload(t.Key):
+		return mesh.SameController(old, new)
+	case old == nil && t.Key == collect.Pods:
+		return j.state.sameMemberExists(new)
+	}
+	return false
+}
+
+// sameMemberExists reports whether the state holds a pod that is the same
+// member of its workload as a pod to be created (mesh.SameMember), and
+// every controller up to the workload's top (so that the workload's facts
+// come from its template, whatever pods it has). A pod of that name must
+// not be stored already: it would be replaced, not added.
+func (s *State) sameMemberExists(pod collect.Object) bool {
+	m := collect.Meta(pod)
+	owner, ok := controllerOwner(pod, m.Namespace)
+	if !ok {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.get(collect.Pods, m.Namespace, m.Name) != nil {
+		return false
+	}
+	for ref, depth := owner, 0; ref != (objRef{}); depth++ {
+		up := s.get(kindKeys[ref.kind], ref.ns, ref.name)
+		if up == nil || depth == 4 {
+			return false
+		}
+		ref = up.owner
+	}
+	for sibling := range s.children[owner] {
+		if sibling.t.Key == collect.Pods && mesh.SameMember(sibling.obj, pod) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameToFacts reports whether two versions of an object differ at most in

@@ -77,8 +77,8 @@ type Verdict struct {
 	// cache; Repeat when the whole verdict did (the same change was judged
 	// in the same state before).
 	Cached, Repeat bool
-	// Unchanged is set when an update changed nothing the controls read
-	// (see sameToFacts): nothing was evaluated, nothing is introduced.
+	// Unchanged is set when the change altered nothing the controls read
+	// (see Judge.unchanged): nothing was evaluated, nothing is introduced.
 	Unchanged bool
 	// Reevaluated is how many controls were evaluated with the change:
 	// those whose inputs it altered.

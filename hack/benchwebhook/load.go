@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -24,8 +25,9 @@ type result struct {
 	latencies     []time.Duration
 	loadBefore    string
 	loadAfter     string
-	// cpu is the server's CPU time during the run.
-	cpu time.Duration
+	// cpu is the server's CPU time during the run; loadgen the load
+	// generator's own (this process), on the same cores.
+	cpu, loadgen time.Duration
 }
 
 func (r result) percentile(p float64) time.Duration {
@@ -39,19 +41,22 @@ func (r result) percentile(p float64) time.Duration {
 func (r result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
 
 func header() string {
-	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s %11s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors",
-		"cpu/review", "load before → after")
+	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s %11s %13s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors",
+		"cpu/review", "loadgen cpu", "load before → after")
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microseconds())/1000) }
 
 func (r result) line() string {
-	perReview := "?"
-	if n := len(r.latencies) + r.errors; n > 0 && r.cpu > 0 {
-		perReview = fmt.Sprintf("%.0fµs", float64(r.cpu.Microseconds())/float64(n))
+	perReview := func(cpu time.Duration) string {
+		if n := len(r.latencies) + r.errors; n > 0 && cpu > 0 {
+			return fmt.Sprintf("%.0fµs", float64(cpu.Microseconds())/float64(n))
+		}
+		return "?"
 	}
-	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s  %s → %s", r.server, r.label, r.rate(),
-		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors, perReview, r.loadBefore, r.loadAfter)
+	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s %13s  %s → %s", r.server, r.label, r.rate(),
+		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors,
+		perReview(r.cpu), perReview(r.loadgen), r.loadBefore, r.loadAfter)
 	if r.firstError != "" {
 		s += "\n    first error: " + r.firstError
 	}
@@ -149,7 +154,7 @@ func (rec *recorder) finish(start time.Time) result {
 // the due time.
 func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
-	cpu := s.cpu()
+	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
 	start := time.Now()
@@ -169,7 +174,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 	}
 	wg.Wait()
 	r := rec.finish(start)
-	r.sent, r.cpu = n, s.cpu()-cpu
+	r.sent, r.cpu, r.loadgen = n, s.cpu()-cpu, ownCPU()-own
 	return r
 }
 
@@ -177,7 +182,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 // when the last is answered.
 func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d time.Duration, certs *x509.CertPool) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
-	cpu := s.cpu()
+	cpu, own := s.cpu(), ownCPU()
 	var next atomic.Int64
 	start := time.Now()
 	end := start.Add(d)
@@ -197,6 +202,13 @@ func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d t
 	}
 	wg.Wait()
 	r := rec.finish(start)
-	r.cpu = s.cpu() - cpu
+	r.cpu, r.loadgen = s.cpu()-cpu, ownCPU()-own
 	return r
+}
+
+// ownCPU is this process's CPU time (user and system) so far.
+func ownCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -54,6 +54,8 @@ type config struct {
 	cold        bool
 	kinds       string
 	runs        string
+	keep        bool
+	loops       string
 }
 
 func main() {
@@ -69,6 +71,8 @@ func main() {
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
 	flag.StringVar(&c.runs, "runs", "tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa")
+	flag.StringVar(&c.loops, "loops", "open,closed", "comma-separated loads to measure: open (constant rate) and closed (concurrent connections)")
+	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,6 +92,15 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("-runs: unknown server %q (want tilsyn, norepeats or opa)", r)
 		}
 	}
+	loops := map[string]bool{}
+	for _, l := range strings.Split(c.loops, ",") {
+		switch l = strings.TrimSpace(l); l {
+		case "open", "closed":
+			loops[l] = true
+		default:
+			return fmt.Errorf("-loops: unknown load %q (want open or closed)", l)
+		}
+	}
 	kinds, err := mixOf(c.kinds)
 	if err != nil {
 		return err
@@ -105,7 +118,11 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	if c.keep {
+		fmt.Printf("working directory (kept): %s\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
 
 	fmt.Printf("generating a cluster of about %d objects\n", c.objects)
 	snap, n, err := generate(filepath.Join(tmp, "cluster"), c.objects)
@@ -144,14 +161,18 @@ func run(ctx context.Context, c config) error {
 		client := newH2Client(certs.pool)
 		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
 		fmt.Printf("%s: warm-up %s\n", label, warm.short())
-		r := openLoop(ctx, s, pool, c.rate, c.duration, client)
-		r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
-		results = append(results, r)
-		fmt.Println(r.line())
-		r = closedLoop(ctx, s, pool, c.conns, c.duration, certs.pool)
-		r.server, r.label = label, fmt.Sprintf("closed loop %d conns", c.conns)
-		results = append(results, r)
-		fmt.Println(r.line())
+		if loops["open"] {
+			r := openLoop(ctx, s, pool, c.rate, c.duration, client)
+			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
+			results = append(results, r)
+			fmt.Println(r.line())
+		}
+		if loops["closed"] {
+			r := closedLoop(ctx, s, pool, c.conns, c.duration, certs.pool)
+			r.server, r.label = label, fmt.Sprintf("closed loop %d conns", c.conns)
+			results = append(results, r)
+			fmt.Println(r.line())
+		}
 		if stats := s.stats(ctx, certs.pool); stats != "" {
 			fmt.Printf("%s: %s\n", label, stats)
 		}

@@ -1,0 +1,158 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/internal/synth"
+	"github.com/tilsyn/tilsyn/profile"
+	"github.com/tilsyn/tilsyn/waiver"
+)
+
+// replica returns a pod as its controller would create it next to p: a new
+// name, uid and creation time, not yet scheduled.
+func replica(p collect.Object, i int) collect.Object {
+	o := deepCopy(p)
+	md := collect.Map(o, "metadata")
+	md["name"] = fmt.Sprintf("%s-replica-%d", collect.Meta(p).Name, i)
+	md["uid"] = fmt.Sprintf("replica-uid-%d", i)
+	md["creationTimestamp"] = "2026-01-02T03:04:05Z"
+	delete(md, "resourceVersion")
+	delete(collect.Map(o, "spec"), "nodeName")
+	delete(o, "status")
+	return o
+}
+
+// TestJudgeSameMember: a pod created next to the same pods of its
+// controller alters nothing the controls read, and is admitted without
+// evaluating. For every such pod of two synthetic clusters (the samples
+// have no pods), evaluating it anyway
+// finds every control's input unchanged and nothing introduced.
+func TestJudgeSameMember(t *testing.T) {
+	e, p := testEngine(t)
+	clusters := map[string]*collect.Snapshot{
+		"synthetic": synthCluster(t, synth.Config{Namespaces: 6, Controllers: 30, Pods: 120, PeerAuthentications: 12,
+			DestinationRules: 12, ServiceEntries: 4, Seed: 11}),
+		"scaled": synthCluster(t, synth.Scaled(0.02)),
+	}
+	rt, _ := collect.TypeByKey(collect.Pods)
+	for name, s := range clusters {
+		t.Run(name, func(t *testing.T) {
+			j := newTestJudge(t, e, p, s)
+			same := 0
+			for i, pod := range s.Resources[collect.Pods] {
+				o := replica(pod, i)
+				v, err := j.Judge(context.Background(), rt, nil, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !v.Unchanged {
+					continue
+				}
+				same++
+				full, _, err := j.judge(context.Background(), rt, nil, o, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if full.Reevaluated != 0 || len(full.Findings) != 0 {
+					t.Errorf("replica of %s/%s: admitted unevaluated, but %d controls' inputs change and %v is introduced",
+						collect.Meta(pod).Namespace, collect.Meta(pod).Name, full.Reevaluated, keys(full.Findings))
+				}
+			}
+			if same == 0 {
+				t.Fatal("no replica was found to alter nothing")
+			}
+			t.Logf("%d of %d replicas admitted unevaluated", same, len(s.Resources[collect.Pods]))
+		})
+	}
+
+	s := clusters["synthetic"]
+	j := newTestJudge(t, e, p, s)
+	var pod collect.Object
+	for _, o := range s.Resources[collect.Pods] {
+		if v, _ := j.Judge(context.Background(), rt, nil, replica(o, 0)); v.Unchanged {
+			pod = o
+			break
+		}
+	}
+	for name, change := range map[string]func(o collect.Object){
+		"injection off": func(o collect.Object) {
+			setPath(o, []string{"metadata", "labels", "sidecar.istio.io/inject"}, "false")
+		},
+		"host network": func(o collect.Object) { setPath(o, []string{"spec", "hostNetwork"}, true) },
+		"no uid":       func(o collect.Object) { delete(collect.Map(o, "metadata"), "uid") },
+		"no owner":     func(o collect.Object) { delete(collect.Map(o, "metadata"), "ownerReferences") },
+		"owner not stored": func(o collect.Object) {
+			refs := collect.List(o, "metadata", "ownerReferences")
+			ref := deepCopy(refs[0].(map[string]any))
+			ref["name"] = "not-stored"
+			collect.Map(o, "metadata")["ownerReferences"] = []any{map[string]any(ref)}
+		},
+		"name stored": func(o collect.Object) { collect.Map(o, "metadata")["name"] = collect.Meta(pod).Name },
+	} {
+		o := replica(pod, 1)
+		change(o)
+		v, err := j.Judge(context.Background(), rt, nil, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Unchanged {
+			t.Errorf("%s: admitted unevaluated", name)
+		}
+	}
+}
+
+// TestJudgeLabelWaivers: when a waiver selects by label, every object's
+// labels count to the findings: a controller's own labels and a pod's
+// presence are then evaluated.
+func TestJudgeLabelWaivers(t *testing.T) {
+	p, js, err := profile.Load(profile.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "waivers.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: tilsyn.io/v1
+kind: WaiverList
+waivers:
+- id: W-LABEL
+  control: MESH-05
+  resources:
+  - kind: Deployment
+    selector: team=legacy
+  justification: Migrated next quarter.
+  approvedBy: Data Protection Officer
+  expires: 2030-01-01
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := waiver.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := evaluate.New(context.Background(), evaluate.Options{Profile: p, ProfileJSON: js, Waivers: ws})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := synthCluster(t, synth.Config{Namespaces: 3, Controllers: 10, Pods: 30, Seed: 3})
+	j := newTestJudge(t, e, p, s)
+	drt, _ := collect.TypeByKey(collect.Deployments)
+	old := deepCopy(s.Resources[collect.Deployments][0])
+	setPath(old, []string{"metadata", "resourceVersion"}, "1")
+	relabelled := deepCopy(old)
+	setPath(relabelled, []string{"metadata", "labels", "team"}, "legacy")
+	setPath(relabelled, []string{"metadata", "resourceVersion"}, "2")
+	if v, err := j.Judge(context.Background(), drt, old, relabelled); err != nil || v.Unchanged {
+		t.Errorf("relabelled Deployment with a label-selecting waiver: unchanged %v (%v)", v.Unchanged, err)
+	}
+	prt, _ := collect.TypeByKey(collect.Pods)
+	for i, pod := range s.Resources[collect.Pods] {
+		if v, err := j.Judge(context.Background(), prt, nil, replica(pod, i)); err != nil || v.Unchanged {
+			t.Fatalf("replica of %s with a label-selecting waiver: unchanged %v (%v)", collect.Meta(pod).Name, v.Unchanged, err)
+		}
+	}
+}
