@@ -1,6 +1,8 @@
 package mesh
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"reflect"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -23,32 +25,35 @@ import (
 // Of a controller, the resolver reads its namespace, name, owner
 // references and pod template, never its own labels or annotations.
 
-// SameMember reports whether two pods of one controller are the same
-// member of their workload to the resolver: they differ at most in their
-// name, uid (not in having one), creation time, resourceVersion,
-// generation, managedFields, spec.nodeName and status. A pod without a
-// controlling owner is a workload of its own, named after it: never the
-// same member as another. The workload's own facts (its reference,
-// placement and sysctls) come from its controller's template when the
-// controller is in the snapshot, and from its first pod otherwise: a
-// caller adding a pod must know the controller is there.
-func SameMember(a, b collect.Object) bool {
-	if _, ok := controllerOwner(a, ""); !ok {
-		return false
+// MemberKey returns a key two pods of one controller share exactly when
+// they are the same member of their workload to the resolver: when they
+// differ at most in their name, uid (not in having one), creation time,
+// resourceVersion, generation, managedFields, spec.nodeName and status.
+// A pod without a controlling owner is a workload of its own, named after
+// it, never the same member as another: it has no key. The workload's own
+// facts (its reference, placement and sysctls) come from its controller's
+// template when the controller is in the snapshot, and from its first pod
+// otherwise: a caller adding or leaving out a pod for another of the same
+// key must know the controllers are there.
+func MemberKey(pod collect.Object) (string, bool) {
+	if _, ok := controllerOwner(pod, ""); !ok {
+		return "", false
 	}
-	return reflect.DeepEqual(memberView(a), memberView(b))
-}
-
-func memberView(o collect.Object) collect.Object {
-	out := without(o, "status")
-	md, _ := o["metadata"].(map[string]any)
+	out := without(pod, "status")
+	md, _ := pod["metadata"].(map[string]any)
 	m := without(md, "name", "uid", "creationTimestamp", "resourceVersion", "generation", "managedFields")
 	m["uid"] = collect.Str(md, "uid") != ""
 	out["metadata"] = m
-	if spec, ok := o["spec"].(map[string]any); ok {
+	if spec, ok := pod["spec"].(map[string]any); ok {
 		out["spec"] = without(spec, "nodeName")
 	}
-	return out
+	// encoding/json writes map keys sorted: equal views, equal text.
+	text, err := json.Marshal(out)
+	if err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(text)
+	return string(sum[:]), true
 }
 
 // SameController reports whether two versions of a controller differ at

@@ -221,7 +221,10 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	var entries []*entry
 	reads := sub.ReadsObjects()
 	if !p.global {
-		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub], reads)
+		// Pods alike are left out unless the controls read pods
+		// themselves or a waiver selects by label (see Judge.unchanged).
+		dedupe := !reads[collect.Pods] && !j.engine.WaiversSelectByLabel(p.now)
+		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub], reads, dedupe)
 	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
 		// The change may move the personal-data scope: a Namespace's

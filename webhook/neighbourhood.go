@@ -100,8 +100,12 @@ func (c change) versions() []collect.Object {
 }
 
 // neighbourhood returns the entries a change is judged against, or global
-// when only the whole cluster will do. The caller holds s.mu for reading.
-func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool) (entries []*entry, truncated map[objRef]bool, global bool) {
+// when only the whole cluster will do. With dedupe, a stored pod is left
+// out when another pod of the neighbourhood is the same member of the
+// same workload and its controllers are stored (mesh.MemberKey): the
+// facts are the same with it or without it. The caller holds s.mu for
+// reading.
+func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, dedupe bool) (entries []*entry, truncated map[objRef]bool, global bool) {
 	if s.globalChange(c) {
 		return nil, nil, true
 	}
@@ -152,7 +156,46 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool) (en
 		h.nodes(versions)
 	}
 	h.close()
+	if dedupe {
+		h.dedupe()
+	}
 	return h.list, h.truncated, false
+}
+
+// dedupe leaves out the pods that are the same member of their workload
+// as a pod kept (see neighbourhood). Of pods alike, the first in a
+// snapshot's order is kept: the resolver takes a workload's labels and
+// annotations from its first pod, which may be another pod's.
+func (h *hood) dedupe() {
+	type member struct {
+		owner objRef
+		key   string
+	}
+	var first map[member]*entry
+	alike := func(e *entry) bool {
+		return e.member != "" && e.t.Key == collect.Pods && h.s.ownersStored(e.owner)
+	}
+	for _, e := range h.list {
+		if alike(e) {
+			if first == nil {
+				first = map[member]*entry{}
+			}
+			k := member{e.owner, e.member}
+			if f, ok := first[k]; !ok || e.id < f.id {
+				first[k] = e
+			}
+		}
+	}
+	if first == nil {
+		return
+	}
+	out := h.list[:0]
+	for _, e := range h.list {
+		if !alike(e) || first[member{e.owner, e.member}] == e {
+			out = append(out, e)
+		}
+	}
+	h.list = out
 }
 
 // globalChange reports whether a change can alter findings anywhere in

@@ -105,7 +105,7 @@ func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new
 }
 
 // sameMemberExists reports whether the state holds a pod that is the same
-// member of its workload as a pod to be created (mesh.SameMember), and
+// member of its workload as a pod to be created (mesh.MemberKey), and
 // every controller up to the workload's top (so that the workload's facts
 // come from its template, whatever pods it has). A pod of that name must
 // not be stored already: it would be replaced, not added.
@@ -115,11 +115,27 @@ func (s *State) sameMemberExists(pod collect.Object) bool {
 	if !ok {
 		return false
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.get(collect.Pods, m.Namespace, m.Name) != nil {
+	key, ok := mesh.MemberKey(pod)
+	if !ok {
 		return false
 	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.get(collect.Pods, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
+		return false
+	}
+	for sibling := range s.children[owner] {
+		if sibling.t.Key == collect.Pods && sibling.member == key {
+			return true
+		}
+	}
+	return false
+}
+
+// ownersStored reports whether a controller and every controller above it
+// (as many levels as the mesh resolver follows) are stored. The caller
+// holds s.mu.
+func (s *State) ownersStored(owner objRef) bool {
 	for ref, depth := owner, 0; ref != (objRef{}); depth++ {
 		up := s.get(kindKeys[ref.kind], ref.ns, ref.name)
 		if up == nil || depth == 4 {
@@ -127,12 +143,7 @@ func (s *State) sameMemberExists(pod collect.Object) bool {
 		}
 		ref = up.owner
 	}
-	for sibling := range s.children[owner] {
-		if sibling.t.Key == collect.Pods && mesh.SameMember(sibling.obj, pod) {
-			return true
-		}
-	}
-	return false
+	return true
 }
 
 // sameToFacts reports whether two versions of an object differ at most in

@@ -36,6 +36,8 @@ type entry struct {
 	class, classAll string
 	// id is the key snapshots order objects by (collect.Identity).
 	id string
+	// member is a stored pod's mesh.MemberKey, "" when it has none.
+	member string
 	// value is the object as an OPA value, converted on first use.
 	valueOnce sync.Once
 	value     ast.Value
@@ -193,6 +195,9 @@ func newEntry(t collect.ResourceType, o collect.Object, seq uint64, domain strin
 }
 
 func (s *State) addLocked(e *entry) {
+	if e.t.Key == collect.Pods {
+		e.member, _ = mesh.MemberKey(e.obj)
+	}
 	byNS := s.objects[e.t.Key][e.ns]
 	if byNS == nil {
 		byNS = map[string]*entry{}
