@@ -156,3 +156,58 @@ waivers:
 		}
 	}
 }
+
+// TestNeighbourhoodDedupe: of pods alike in a neighbourhood, only the
+// first in a snapshot's order is kept; the others are left out.
+func TestNeighbourhoodDedupe(t *testing.T) {
+	s := FromSnapshot(synthCluster(t, synth.Config{Namespaces: 3, Controllers: 12, Pods: 60, PeerAuthentications: 6, Seed: 5}))
+	rt, _ := collect.TypeByKey(collect.PeerAuthentications)
+	var pa collect.Object
+	for _, byName := range s.objects[rt.Key] {
+		for _, e := range byName {
+			if e.ns != s.root {
+				pa = e.obj
+			}
+		}
+	}
+	if pa == nil {
+		t.Fatal("no PeerAuthentication outside the root namespace")
+	}
+	m := collect.Meta(pa)
+	c := change{t: rt, ns: m.Namespace, name: m.Name, old: pa, new: pa}
+	pods := func(dedupe bool) []*entry {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		entries, _, _ := s.neighbourhood(c, map[string]bool{}, map[string]bool{}, dedupe)
+		var out []*entry
+		for _, e := range entries {
+			if e.t.Key == collect.Pods {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	all, kept := pods(false), pods(true)
+	if len(kept) == 0 || len(kept) >= len(all) {
+		t.Fatalf("%d pods, %d kept: want fewer, and some", len(all), len(kept))
+	}
+	type class struct {
+		owner objRef
+		key   string
+	}
+	first := map[class]string{}
+	for _, e := range all {
+		k := class{e.owner, e.member}
+		if id, ok := first[k]; !ok || e.id < id {
+			first[k] = e.id
+		}
+	}
+	for _, e := range kept {
+		if first[class{e.owner, e.member}] != e.id {
+			t.Errorf("kept %s, not the first of its kind", e.name)
+		}
+	}
+	if len(kept) != len(first) {
+		t.Errorf("%d pods kept, %d kinds of member", len(kept), len(first))
+	}
+}
