@@ -50,6 +50,12 @@ type Judge struct {
 	scope    scope
 	scopeGen uint64
 	scopeOK  bool
+
+	// byLabel remembers, for one minute, whether a waiver selects by
+	// label (see labelWaivers).
+	byLabelMu sync.Mutex
+	byLabelAt time.Time
+	byLabel   bool
 }
 
 // DefaultCacheSize bounds the cached results without a change: one per
@@ -209,9 +215,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	if len(sub.IDs()) == 0 {
 		return nil, nil
 	}
-	// Every judgement of one minute sees the same time, so cached results
-	// and fresh ones agree on time-dependent findings.
-	p := &plan{sub: sub, now: j.now().UTC().Truncate(time.Minute), global: force}
+	p := &plan{sub: sub, now: j.minute(), global: force}
 
 	s := j.state
 	s.mu.RLock()
@@ -223,7 +227,7 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	if !p.global {
 		// Pods alike are left out unless the controls read pods
 		// themselves or a waiver selects by label (see Judge.unchanged).
-		dedupe := !reads[collect.Pods] && !j.engine.WaiversSelectByLabel(p.now)
+		dedupe := !reads[collect.Pods] && !j.labelWaivers(p.now)
 		entries, p.truncated, p.global = s.neighbourhood(c, j.reads[sub], reads, dedupe)
 	}
 	if c.t.Key == collect.Namespaces || new != nil && c.ns != "" && s.used[c.ns] == 0 {
@@ -384,55 +388,6 @@ func invalid(ctx context.Context, err error) error {
 		return err
 	}
 	return &invalidObject{err}
-}
-
-// judged is what is known of a part without the change: the digest of
-// what each control reads, and the results of those evaluated so far.
-type judged struct {
-	digests []evaluate.InputDigest
-	mu      sync.Mutex
-	results []evaluate.Result
-	have    []bool
-}
-
-func newJudged(digests []evaluate.InputDigest) *judged {
-	return &judged{digests: digests}
-}
-
-// resultsOf returns the results of the controls at positions idx,
-// evaluating those not known yet with eval (which returns results at
-// their positions).
-func (b *judged) resultsOf(idx []int, eval func(missing []int) ([]evaluate.Result, error)) ([]evaluate.Result, error) {
-	b.mu.Lock()
-	var missing []int
-	for _, i := range idx {
-		if b.have == nil || !b.have[i] {
-			missing = append(missing, i)
-		}
-	}
-	b.mu.Unlock()
-	if len(missing) > 0 {
-		rs, err := eval(missing)
-		if err != nil {
-			return nil, err
-		}
-		b.mu.Lock()
-		if b.have == nil {
-			// Most entries never need results: allocated on first use.
-			b.results, b.have = make([]evaluate.Result, len(b.digests)), make([]bool, len(b.digests))
-		}
-		for _, i := range missing {
-			b.results[i], b.have[i] = rs[i], true
-		}
-		b.mu.Unlock()
-	}
-	out := make([]evaluate.Result, len(idx))
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for k, i := range idx {
-		out[k] = b.results[i]
-	}
-	return out, nil
 }
 
 // Input returns, as JSON, the input the policies see for the cluster with

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -75,6 +76,22 @@ func repeatKey(p *plan, new collect.Object) (string, error) {
 	return p.key + "|" + strconv.FormatBool(p.global) + "|" + string(h.Sum(nil)), nil
 }
 
+// minute is the time judgements see: every judgement of one minute sees
+// the same, so cached results and fresh ones agree on time-dependent
+// findings.
+func (j *Judge) minute() time.Time { return j.now().UTC().Truncate(time.Minute) }
+
+// labelWaivers reports whether a waiver usable at now (a minute) selects
+// by label, deciding it once a minute.
+func (j *Judge) labelWaivers(now time.Time) bool {
+	j.byLabelMu.Lock()
+	defer j.byLabelMu.Unlock()
+	if !j.byLabelAt.Equal(now) {
+		j.byLabelAt, j.byLabel = now, j.engine.WaiversSelectByLabel(now)
+	}
+	return j.byLabel
+}
+
 // unchanged reports whether a change (old is nil for a create) alters
 // nothing the controls of sub read, so that no evaluation is needed: the
 // controls do not read objects of the type themselves, and
@@ -92,7 +109,7 @@ func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new
 	if old != nil && sameToFacts(old, new) {
 		return true
 	}
-	if j.engine.WaiversSelectByLabel(j.now()) {
+	if j.labelWaivers(j.minute()) {
 		return false
 	}
 	switch {
@@ -186,4 +203,53 @@ func sameToFacts(a, b collect.Object) bool {
 		return out
 	}
 	return reflect.DeepEqual(strip(a), strip(b))
+}
+
+// judged is what is known of a part without the change: the digest of
+// what each control reads, and the results of those evaluated so far.
+type judged struct {
+	digests []evaluate.InputDigest
+	mu      sync.Mutex
+	results []evaluate.Result
+	have    []bool
+}
+
+func newJudged(digests []evaluate.InputDigest) *judged {
+	return &judged{digests: digests}
+}
+
+// resultsOf returns the results of the controls at positions idx,
+// evaluating those not known yet with eval (which returns results at
+// their positions).
+func (b *judged) resultsOf(idx []int, eval func(missing []int) ([]evaluate.Result, error)) ([]evaluate.Result, error) {
+	b.mu.Lock()
+	var missing []int
+	for _, i := range idx {
+		if b.have == nil || !b.have[i] {
+			missing = append(missing, i)
+		}
+	}
+	b.mu.Unlock()
+	if len(missing) > 0 {
+		rs, err := eval(missing)
+		if err != nil {
+			return nil, err
+		}
+		b.mu.Lock()
+		if b.have == nil {
+			// Most entries never need results: allocated on first use.
+			b.results, b.have = make([]evaluate.Result, len(b.digests)), make([]bool, len(b.digests))
+		}
+		for _, i := range missing {
+			b.results[i], b.have[i] = rs[i], true
+		}
+		b.mu.Unlock()
+	}
+	out := make([]evaluate.Result, len(idx))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, i := range idx {
+		out[k] = b.results[i]
+	}
+	return out, nil
 }
