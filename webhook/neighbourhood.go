@@ -171,27 +171,21 @@ func (h *hood) dedupe() {
 		owner objRef
 		key   string
 	}
-	var first map[member]*entry
-	alike := func(e *entry) bool {
-		return e.member != "" && e.t.Key == collect.Pods && h.s.ownersStored(e.owner)
-	}
-	for _, e := range h.list {
-		if alike(e) {
-			if first == nil {
-				first = map[member]*entry{}
-			}
-			k := member{e.owner, e.member}
-			if f, ok := first[k]; !ok || e.id < f.id {
-				first[k] = e
-			}
+	keys := make([]member, len(h.list)) // zero for entries not alike
+	first := map[member]*entry{}
+	for i, e := range h.list {
+		if e.member == "" || e.t.Key != collect.Pods || !h.s.ownersStored(e.owner) {
+			continue
+		}
+		k := member{e.owner, e.member}
+		keys[i] = k
+		if f, ok := first[k]; !ok || e.id < f.id {
+			first[k] = e
 		}
 	}
-	if first == nil {
-		return
-	}
 	out := h.list[:0]
-	for _, e := range h.list {
-		if !alike(e) || first[member{e.owner, e.member}] == e {
+	for i, e := range h.list {
+		if keys[i] == (member{}) || first[keys[i]] == e {
 			out = append(out, e)
 		}
 	}
