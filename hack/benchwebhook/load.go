@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,9 @@ type result struct {
 	firstError    string
 	elapsed       time.Duration
 	latencies     []time.Duration
+	// late is, in an open loop, how late each request left the load
+	// generator: part of its latency that is not the server's.
+	late []time.Duration
 	loadBefore    string
 	loadAfter     string
 	// cpu is the server's CPU time during the run; loadgen the load
@@ -57,6 +61,10 @@ func (r result) line() string {
 	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s %13s  %s → %s", r.server, r.label, r.rate(),
 		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors,
 		perReview(r.cpu), perReview(r.loadgen), r.loadBefore, r.loadAfter)
+	if n := len(r.late); n > 0 {
+		s += fmt.Sprintf("\n    requests sent late by p50 %s, p99 %s, max %s (counted in the latencies)",
+			ms(r.late[n/2]), ms(r.late[(n-1)*99/100]), ms(r.late[n-1]))
+	}
 	if r.firstError != "" {
 		s += "\n    first error: " + r.firstError
 	}
@@ -68,7 +76,8 @@ func (r result) short() string {
 }
 
 // newH2Client is an HTTP/2 client over TLS: one connection carrying every
-// request, as the API server calls webhooks.
+// request, as the API server calls a webhook serving HTTP/2 (tilsyn
+// webhook --http2).
 func newH2Client(pool *x509.CertPool) *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
@@ -76,6 +85,26 @@ func newH2Client(pool *x509.CertPool) *http.Client {
 			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			ForceAttemptHTTP2: true,
 			MaxConnsPerHost:   1,
+		},
+	}
+}
+
+// apiServerIdleConns is how many idle connections the API server's client
+// keeps to a host (k8s.io/client-go/transport): it opens more when all are
+// busy.
+const apiServerIdleConns = 25
+
+// newAPIServerClient is an HTTP/1.1 client over TLS as the API server
+// calls a webhook serving HTTP/1.1 only: as many connections as requests
+// in flight, up to apiServerIdleConns kept open between them.
+func newAPIServerClient(pool *x509.CertPool) *http.Client {
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+			MaxIdleConnsPerHost: apiServerIdleConns,
+			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
+			DisableCompression:  true,
 		},
 	}
 }
@@ -94,6 +123,20 @@ func newClient(pool *x509.CertPool, conns int) *http.Client {
 			DisableCompression:  true,
 		},
 	}
+}
+
+// warmUp opens a client's connections as a running API server has them:
+// a few requests at once.
+func warmUp(ctx context.Context, c *http.Client, s *server, pool *reviewPool, n int) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send(ctx, c, s, pool.reviews[i%len(pool.reviews)])
+		}()
+	}
+	wg.Wait()
 }
 
 // send posts one request of the pool to a server, returning an error for
@@ -140,31 +183,55 @@ func (rec *recorder) add(d time.Duration, err error) {
 	rec.r.latencies = append(rec.r.latencies, d)
 }
 
+// late records how late the load generator was in sending a request.
+func (rec *recorder) late(d time.Duration) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.r.late = append(rec.r.late, d)
+}
+
 func (rec *recorder) finish(start time.Time) result {
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.r.elapsed = time.Since(start)
 	slices.Sort(rec.r.latencies)
+	slices.Sort(rec.r.late)
 	rec.r.loadAfter = loadAverage()
 	return rec.r
 }
 
-// openLoop sends rate requests a second for d over one HTTP/2 connection,
-// each at its due time whatever happened to the others; latency runs from
-// the due time.
+// openLoop sends rate requests a second for d with a client, each at its
+// due time whatever happened to the others; latency runs from
+// the due time. The pacer sleeps on a thread of its own with nanosleep:
+// Go's timers wake an idle process up to a millisecond late here, which
+// would be counted against the server.
 func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
-	start := time.Now()
 	var wg sync.WaitGroup
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			time.Sleep(wait)
+	start := time.Now()
+	paced := make(chan time.Time)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		defer close(paced)
+		for i := 0; i < n && ctx.Err() == nil; i++ {
+			due := start.Add(time.Duration(i) * interval)
+			if wait := time.Until(due); wait > 0 {
+				ts := syscall.NsecToTimespec(int64(wait))
+				for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+				}
+			}
+			paced <- due
 		}
+	}()
+	i := 0
+	for due := range paced {
+		rec.late(time.Since(due))
 		rv := pool.reviews[i%len(pool.reviews)]
+		i++
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
