@@ -63,6 +63,7 @@ type hood struct {
 	// done remembers which relations were followed.
 	namespaces map[string]bool // whole namespaces added
 	units      map[objRef]bool
+	inUnit     map[*entry]bool // entries of units added (see unit)
 	services   map[*entry]bool
 	hostsDone  map[string]bool
 	// exclude is the changed object, which the neighbourhood never holds.
@@ -109,7 +110,7 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 	if s.globalChange(c) {
 		return nil, nil, true
 	}
-	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{},
+	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{}, inUnit: map[*entry]bool{},
 		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{},
 		reads: reads, readsNodes: readsObjects[collect.Nodes], storage: map[*entry]bool{}}
 	home := c.ns
@@ -159,8 +160,28 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 	if dedupe {
 		h.dedupe()
 	}
+	h.keepRead()
 	return h.list, h.truncated, false
 }
+
+// keepRead leaves out the objects of types the judging controls do not
+// read, neither as objects nor through facts: both sides of the judgement
+// would hold them alike, and no result depends on them. Namespaces stay
+// (they place objects in the personal-data scope).
+func (h *hood) keepRead() {
+	out := h.list[:0]
+	for _, e := range h.list {
+		if h.reads[e.t.Key] || e.t.Key == collect.Namespaces {
+			out = append(out, e)
+		}
+	}
+	h.list = out
+}
+
+// related are the types whose objects bring others into a neighbourhood
+// (see close): added even when not read, for what they bring.
+var related = map[string]bool{collect.Services: true, collect.PersistentVolumeClaims: true,
+	collect.PersistentVolumes: true, collect.DestinationRules: true, collect.ServiceEntries: true}
 
 // dedupe leaves out the pods that are the same member of their workload
 // as a pod kept (see neighbourhood). Of pods alike, the first in a
@@ -266,40 +287,55 @@ func (h *hood) namespace(ns string) {
 	h.namespaces[ns] = true
 	h.add(h.s.get(collect.Namespaces, "", ns))
 	for _, t := range collect.Registry {
-		if t.Namespaced {
+		if t.Namespaced && (h.reads[t.Key] || related[t.Key]) {
 			h.addType(t.Key, ns)
 		}
 	}
 }
 
 // top follows an entry's controlling owners up to the workload it belongs
-// to (as the mesh resolver does, at most four levels).
-func (h *hood) top(e *entry) objRef {
+// to (as the mesh resolver does, at most four levels). ended reports that
+// the chain ended there (no owner, or one not stored) rather than at the
+// depth limit: every entry up to four levels below such a top has it as
+// its top too.
+func (h *hood) top(e *entry) (top objRef, ended bool) {
 	ref := objRef{e.ns, e.t.Kind, e.name}
 	owner := e.owner
 	for depth := 0; depth < 4 && owner != (objRef{}); depth++ {
 		ref = owner
 		up := h.s.get(kindKeys[owner.kind], owner.ns, owner.name)
 		if up == nil {
-			break
+			return ref, true
 		}
 		owner = up.owner
 	}
-	return ref
+	return ref, owner == (objRef{})
 }
 
 // unit adds the workload an entry belongs to: its top owner and
 // everything that owner owns.
+//
+// The members of a unit whose chain ended at its top are remembered: a
+// Service or policy selecting many pods of one workload finds the unit
+// from the first, and passes over the others without climbing again.
 func (h *hood) unit(e *entry) {
-	top := h.top(e)
+	if h.inUnit[e] {
+		return
+	}
+	top, ended := h.top(e)
 	if h.units[top] {
 		return
 	}
 	h.units[top] = true
+	var topEntry *entry
 	if key, ok := kindKeys[top.kind]; ok {
-		h.add(h.s.get(key, top.ns, top.name))
+		topEntry = h.s.get(key, top.ns, top.name)
 	} else if top.kind == "Pod" {
-		h.add(h.s.get(collect.Pods, top.ns, top.name))
+		topEntry = h.s.get(collect.Pods, top.ns, top.name)
+	}
+	h.add(topEntry)
+	if ended && topEntry != nil {
+		h.inUnit[topEntry] = true
 	}
 	queue := []objRef{top}
 	for depth := 0; depth < 4 && len(queue) > 0; depth++ {
@@ -307,6 +343,9 @@ func (h *hood) unit(e *entry) {
 		for _, ref := range queue {
 			for child := range h.s.children[ref] {
 				h.add(child)
+				if ended {
+					h.inUnit[child] = true
+				}
 				next = append(next, objRef{child.ns, child.t.Kind, child.name})
 			}
 		}

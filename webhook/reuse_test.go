@@ -178,7 +178,7 @@ func TestNeighbourhoodDedupe(t *testing.T) {
 	pods := func(dedupe bool) []*entry {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
-		entries, _, _ := s.neighbourhood(c, map[string]bool{}, map[string]bool{}, dedupe)
+		entries, _, _ := s.neighbourhood(c, map[string]bool{collect.Pods: true}, map[string]bool{}, dedupe)
 		var out []*entry
 		for _, e := range entries {
 			if e.t.Key == collect.Pods {
@@ -209,5 +209,48 @@ func TestNeighbourhoodDedupe(t *testing.T) {
 	}
 	if len(kept) != len(first) {
 		t.Errorf("%d pods kept, %d kinds of member", len(kept), len(first))
+	}
+}
+
+// TestNeighbourhoodKeepsRead: a neighbourhood holds the types the judging
+// controls read and Namespaces, whatever the whole namespace holds, and
+// still follows the relations of types not read (a claim's volume).
+func TestNeighbourhoodKeepsRead(t *testing.T) {
+	s := FromSnapshot(synthCluster(t, synth.Config{Namespaces: 2, Controllers: 6, Pods: 12, PersistentVolumes: 8,
+		PeerAuthentications: 4, Seed: 3}))
+	rt, _ := collect.TypeByKey(collect.PeerAuthentications)
+	var ns string
+	for _, byName := range s.objects[collect.PersistentVolumeClaims] {
+		for _, e := range byName {
+			ns = e.ns
+		}
+	}
+	if ns == "" {
+		t.Fatal("no PersistentVolumeClaim")
+	}
+	c := change{t: rt, ns: ns, name: "new", new: collect.Object{"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication",
+		"metadata": map[string]any{"name": "new", "namespace": ns}, "spec": map[string]any{"mtls": map[string]any{"mode": "STRICT"}}}}
+	types := func(reads map[string]bool) map[string]int {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		entries, _, _ := s.neighbourhood(c, reads, map[string]bool{}, false)
+		out := map[string]int{}
+		for _, e := range entries {
+			out[e.t.Key]++
+		}
+		return out
+	}
+	got := types(map[string]bool{collect.PeerAuthentications: true, collect.Pods: true})
+	for key := range got {
+		if key != collect.PeerAuthentications && key != collect.Pods && key != collect.Namespaces {
+			t.Errorf("%d %s in the neighbourhood: not read", got[key], key)
+		}
+	}
+	if got[collect.Pods] == 0 || got[collect.Namespaces] == 0 {
+		t.Errorf("neighbourhood %v: want the namespace's pods and its Namespace", got)
+	}
+	got = types(map[string]bool{collect.PeerAuthentications: true, collect.PersistentVolumes: true})
+	if got[collect.PersistentVolumes] == 0 || got[collect.PersistentVolumeClaims] != 0 {
+		t.Errorf("neighbourhood %v: want the volumes of the namespace's claims, and no claims", got)
 	}
 }
