@@ -28,7 +28,13 @@ type ServerOptions struct {
 	// requests in progress.
 	ShutdownDelay   time.Duration
 	ShutdownTimeout time.Duration
-	Log             *slog.Logger
+	// HTTP2 serves HTTP/2 besides HTTP/1.1. Off, the API server calls the
+	// webhook over HTTP/1.1 connections it keeps open, as it does for
+	// most webhooks since HTTP/2's rapid reset and stream cancellation
+	// attacks (CVE-2023-44487, CVE-2023-39325; kubernetes/kubernetes#121197);
+	// a request then costs the server less.
+	HTTP2 bool
+	Log   *slog.Logger
 }
 
 // Paths served.
@@ -77,6 +83,9 @@ func Serve(ctx context.Context, l net.Listener, opts ServerOptions) error {
 		ErrorLog:          slog.NewLogLogger(opts.Log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	srv.Protocols = new(http.Protocols)
+	srv.Protocols.SetHTTP1(true)
+	srv.Protocols.SetHTTP2(opts.HTTP2)
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeTLS(l, "", "") }()
 	select {

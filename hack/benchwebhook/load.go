@@ -26,9 +26,9 @@ type result struct {
 	latencies     []time.Duration
 	// late is, in an open loop, how late each request left the load
 	// generator: part of its latency that is not the server's.
-	late []time.Duration
-	loadBefore    string
-	loadAfter     string
+	late       []time.Duration
+	loadBefore string
+	loadAfter  string
 	// cpu is the server's CPU time during the run; loadgen the load
 	// generator's own (this process), on the same cores.
 	cpu, loadgen time.Duration

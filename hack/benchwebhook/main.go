@@ -8,9 +8,11 @@
 // same change, then runs on each server in turn:
 //
 //   - open loop: requests sent at a constant -rate per second whatever
-//     the answers, over one HTTP/2 connection as the API server sends them
-//     (latency counted from when each request was due, so a stall shows in
-//     full);
+//     the answers, over HTTP/1.1 connections kept open as the API server
+//     keeps them to a webhook that does not serve HTTP/2 (-http2: over
+//     one HTTP/2 connection); latency is counted from when each request
+//     was due, so a stall shows in full, and how late the load generator
+//     itself sent them is printed with it;
 //   - closed loop: -conns HTTP/1.1 connections, each sending its next
 //     request as soon as the last is answered (throughput).
 //
@@ -56,6 +58,7 @@ type config struct {
 	runs        string
 	keep        bool
 	loops       string
+	http2       bool
 }
 
 func main() {
@@ -72,6 +75,7 @@ func main() {
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
 	flag.StringVar(&c.runs, "runs", "tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa")
 	flag.StringVar(&c.loops, "loops", "open,closed", "comma-separated loads to measure: open (constant rate) and closed (concurrent connections)")
+	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -158,10 +162,14 @@ func run(ctx context.Context, c config) error {
 		if err := s.wait(ctx, certs.pool); err != nil {
 			return err
 		}
-		client := newH2Client(certs.pool)
+		client := newAPIServerClient(certs.pool)
+		if c.http2 && s.name == "tilsyn" {
+			client = newH2Client(certs.pool)
+		}
 		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
 		fmt.Printf("%s: warm-up %s\n", label, warm.short())
 		if loops["open"] {
+			warmUp(ctx, client, s, pool, 8)
 			r := openLoop(ctx, s, pool, c.rate, c.duration, client)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
 			results = append(results, r)
@@ -179,6 +187,9 @@ func run(ctx context.Context, c config) error {
 		return ctx.Err()
 	}
 	tilsynArgs := []string{"--snapshot", snapFile}
+	if c.http2 {
+		tilsynArgs = append(tilsynArgs, "--http2")
+	}
 	if runs["tilsyn"] {
 		s, err := startTilsyn(c.tilsyn, certs, tmp, tilsynArgs)
 		if err != nil {

@@ -43,6 +43,7 @@ type webhookConfig struct {
 	MaxConcurrent   int
 	ShutdownDelay   time.Duration
 	ShutdownTimeout time.Duration
+	HTTP2           bool
 	LogLevel        slog.Level
 	Kubeconfig      string
 	Context         string
@@ -105,6 +106,7 @@ func parseWebhookFlags(args []string, out io.Writer) (webhookConfig, error) {
 	fs.IntVar(&c.MaxConcurrent, "max-concurrent", 0, "reviews judged at once; the rest wait (default twice the CPUs)")
 	fs.DurationVar(&c.ShutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, fail /readyz this long before refusing connections")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 20*time.Second, "on SIGTERM, wait this long for reviews in progress")
+	fs.BoolVar(&c.HTTP2, "http2", false, "also serve HTTP/2 (off: HTTP/1.1 only, as most webhooks since the HTTP/2 rapid reset attacks)")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file of the cluster (default $KUBECONFIG, then ~/.kube/config)")
 	fs.StringVar(&c.Context, "context", "", "kubeconfig context to use (default the current context)")
@@ -230,10 +232,10 @@ func runWebhook(ctx context.Context, s Streams, args []string) error {
 	go webhook.CountObjects(ctx, state, metrics, 30*time.Second)
 	log.Info("serving admission reviews", "listen", l.Addr().String(), "cluster", source, "mode", c.Mode,
 		"controlModes", c.ControlModes, "exemptNamespaces", c.ExemptNS, "exemptSelector", c.ExemptSelector.String(),
-		"exemptUsers", c.ExemptUsers, "controls", len(ids), "policyDigest", engine.PolicyDigest(), "version", version.Version)
+		"exemptUsers", c.ExemptUsers, "http2", c.HTTP2, "controls", len(ids), "policyDigest", engine.PolicyDigest(), "version", version.Version)
 	return webhook.Serve(ctx, l, webhook.ServerOptions{
 		Certificate: cert, Handler: handler, Metrics: metrics, Ready: ready,
-		ShutdownDelay: c.ShutdownDelay, ShutdownTimeout: c.ShutdownTimeout, Log: log,
+		ShutdownDelay: c.ShutdownDelay, ShutdownTimeout: c.ShutdownTimeout, HTTP2: c.HTTP2, Log: log,
 	})
 }
 
