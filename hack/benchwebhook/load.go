@@ -91,18 +91,25 @@ func newH2Client(pool *x509.CertPool) *http.Client {
 
 // apiServerIdleConns is how many idle connections the API server's client
 // keeps to a host (k8s.io/client-go/transport): it opens more when all are
-// busy.
-const apiServerIdleConns = 25
+// busy, up to as many as requests it has in flight, which its own limits
+// bound (--max-requests-inflight 400 and --max-mutating-requests-inflight
+// 200 by default): apiServerMaxConns.
+const (
+	apiServerIdleConns = 25
+	apiServerMaxConns  = 600
+)
 
 // newAPIServerClient is an HTTP/1.1 client over TLS as the API server
 // calls a webhook serving HTTP/1.1 only: as many connections as requests
-// in flight, up to apiServerIdleConns kept open between them.
+// in flight (at most apiServerMaxConns), apiServerIdleConns of them kept
+// open between requests.
 func newAPIServerClient(pool *x509.CertPool) *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
 			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			MaxIdleConnsPerHost: apiServerIdleConns,
+			MaxConnsPerHost:     apiServerMaxConns,
 			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
 			DisableCompression:  true,
 		},
