@@ -79,14 +79,11 @@ func (r result) short() string {
 // request, as the API server calls a webhook serving HTTP/2 (tilsyn
 // webhook --http2).
 func newH2Client(pool *x509.CertPool) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			ForceAttemptHTTP2: true,
-			MaxConnsPerHost:   1,
-		},
-	}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true,
+		MaxConnsPerHost:   1,
+	}}
 }
 
 // apiServerIdleConns is how many idle connections the API server's client
@@ -104,32 +101,24 @@ const (
 // in flight (at most apiServerMaxConns), apiServerIdleConns of them kept
 // open between requests.
 func newAPIServerClient(pool *x509.CertPool) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			MaxIdleConnsPerHost: apiServerIdleConns,
-			MaxConnsPerHost:     apiServerMaxConns,
-			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
-			DisableCompression:  true,
-		},
-	}
+	return newHTTP1Client(pool, apiServerIdleConns, apiServerMaxConns)
 }
 
 // newClient is an HTTP/1.1 client over TLS keeping up to conns
 // connections.
 func newClient(pool *x509.CertPool, conns int) *http.Client {
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		Transport: &http.Transport{
-			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-			MaxIdleConns:        conns,
-			MaxIdleConnsPerHost: conns,
-			MaxConnsPerHost:     conns,
-			TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
-			DisableCompression:  true,
-		},
-	}
+	return newHTTP1Client(pool, conns, conns)
+}
+
+func newHTTP1Client(pool *x509.CertPool, idle, max int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		MaxIdleConns:        idle,
+		MaxIdleConnsPerHost: idle,
+		MaxConnsPerHost:     max,
+		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
+		DisableCompression:  true,
+	}}
 }
 
 // warmUp opens a client's connections as a running API server has them:
