@@ -36,6 +36,10 @@ import (
 //   - when the controls read nodes: one node of each location class
 //     (neighbourhood_infra.go), and the nodes the change names.
 //
+// Of what these bring, only the Namespaces and the types the judging
+// controls read (as objects or through facts) are kept: a type no control
+// reads is followed for what it brings, then left out (keepRead).
+//
 // Host patterns of rules and entries other than the changed object are not
 // followed: "*.local" in the root namespace matches every Service, and
 // would make every neighbourhood the whole cluster. Such a rule's facts
