@@ -11,7 +11,7 @@ LDFLAGS := -X $(PKG)/internal/version.Version=$(VERSION)
 include hack/tools/tools.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help build demo pdf-preview pdftools test lint golden bench bench-live bench-agent bench-webhook clean
+.PHONY: help build demo pdf-preview pdftools test lint golden bench bench-live bench-agent bench-webhook wrk clean
 
 # pdftotext and pdftoppm (Debian poppler-utils) read the PDF report in tests.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -77,7 +77,11 @@ $(OPA): go.mod hack/opa/go.mod hack/opa/go.sum
 	@cd hack/opa && CGO_ENABLED=0 $(GO) build -trimpath -o ../../$(OPA) github.com/open-policy-agent/opa
 	@touch $@
 
-bench-webhook: build $(OPA) ## the webhook against OPA's server: latency at 1,000 reviews/s and throughput at 64 connections, 10,000 objects
+wrk: ## install wrk (Debian's package) when missing, for make bench-webhook
+	@command -v wrk >/dev/null || \
+	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
+
+bench-webhook: build $(OPA) wrk ## the webhook against OPA's server: latency at 1,000 reviews/s and throughput at 64 connections, 10,000 objects
 	$(GO) run ./hack/benchwebhook -tilsyn $(BIN) -opa $(OPA) -objects 10000 -rate 1000 -conns 64 -cold
 
 clean: ## remove build output and evidence

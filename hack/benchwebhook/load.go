@@ -32,9 +32,25 @@ type result struct {
 	// cpu is the server's CPU time during the run; loadgen the load
 	// generator's own (this process), on the same cores.
 	cpu, loadgen time.Duration
+	// count and fixed stand for latencies when only their percentiles
+	// are known (wrk's runs): how many answered, and the latency at
+	// each of 0.50, 0.90, 0.99 and 1.
+	count int
+	fixed map[float64]time.Duration
+}
+
+// answered is how many requests were answered without error.
+func (r result) answered() int {
+	if r.fixed != nil {
+		return r.count
+	}
+	return len(r.latencies)
 }
 
 func (r result) percentile(p float64) time.Duration {
+	if r.fixed != nil {
+		return r.fixed[p]
+	}
 	if len(r.latencies) == 0 {
 		return 0
 	}
@@ -42,7 +58,7 @@ func (r result) percentile(p float64) time.Duration {
 	return r.latencies[i]
 }
 
-func (r result) rate() float64 { return float64(len(r.latencies)) / r.elapsed.Seconds() }
+func (r result) rate() float64 { return float64(r.answered()) / r.elapsed.Seconds() }
 
 func header() string {
 	return fmt.Sprintf("%-18s %-22s %9s %9s %9s %9s %9s %7s %11s %13s  %s", "server", "run", "reviews/s", "p50", "p90", "p99", "max", "errors",
@@ -53,7 +69,7 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d.Microse
 
 func (r result) line() string {
 	perReview := func(cpu time.Duration) string {
-		if n := len(r.latencies) + r.errors; n > 0 && cpu > 0 {
+		if n := r.answered() + r.errors; n > 0 && cpu > 0 {
 			return fmt.Sprintf("%.0fµs", float64(cpu.Microseconds())/float64(n))
 		}
 		return "?"
@@ -96,55 +112,46 @@ const (
 	apiServerMaxConns  = 600
 )
 
-// newAPIServerClient is an HTTP/1.1 client over TLS as the API server
-// calls a webhook serving HTTP/1.1 only: as many connections as requests
-// in flight (at most apiServerMaxConns), apiServerIdleConns of them kept
-// open between requests.
-func newAPIServerClient(pool *x509.CertPool) *http.Client {
-	return newHTTP1Client(pool, apiServerIdleConns, apiServerMaxConns)
+// sender sends a request and reads its answer, returning an error for
+// anything but HTTP 200.
+type sender interface {
+	post(ctx context.Context, path string, body []byte) error
 }
 
-// newClient is an HTTP/1.1 client over TLS keeping up to conns
-// connections.
+// newAPIServerConns sends over HTTP/1.1 as the API server calls a webhook
+// serving HTTP/1.1 only: as many connections as requests in flight (at
+// most apiServerMaxConns), apiServerIdleConns of them kept open between
+// requests.
+func newAPIServerConns(s *server, pool *x509.CertPool) *conns {
+	return newConns(s.url, pool, apiServerIdleConns, apiServerMaxConns)
+}
+
+// newClient is net/http's HTTP/1.1 client over TLS keeping up to conns
+// connections (for the servers' readiness and metrics).
 func newClient(pool *x509.CertPool, conns int) *http.Client {
-	return newHTTP1Client(pool, conns, conns)
-}
-
-func newHTTP1Client(pool *x509.CertPool, idle, max int) *http.Client {
 	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
 		TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
-		MaxIdleConns:        idle,
-		MaxIdleConnsPerHost: idle,
-		MaxConnsPerHost:     max,
+		MaxIdleConns:        conns,
+		MaxIdleConnsPerHost: conns,
+		MaxConnsPerHost:     conns,
 		TLSNextProto:        map[string]func(string, *tls.Conn) http.RoundTripper{}, // HTTP/1.1
 		DisableCompression:  true,
 	}}
 }
 
-// warmUp opens a client's connections as a running API server has them:
-// a few requests at once.
-func warmUp(ctx context.Context, c *http.Client, s *server, pool *reviewPool, n int) {
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			send(ctx, c, s, pool.reviews[i%len(pool.reviews)])
-		}()
-	}
-	wg.Wait()
+// clientSender sends with net/http's client (HTTP/2: newH2Client).
+type clientSender struct {
+	c   *http.Client
+	url string
 }
 
-// send posts one request of the pool to a server, returning an error for
-// anything but an HTTP 200 answer.
-func send(ctx context.Context, c *http.Client, s *server, rv review) error {
-	path, body := s.request(rv)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url+path, bytes.NewReader(body))
+func (cs clientSender) post(ctx context.Context, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cs.url+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	resp, err := cs.c.Do(req)
 	if err != nil {
 		return err
 	}
@@ -157,6 +164,26 @@ func send(ctx context.Context, c *http.Client, s *server, rv review) error {
 		return fmt.Errorf("HTTP %d: %.200s", resp.StatusCode, data)
 	}
 	return nil
+}
+
+// warmUp opens a sender's connections as a running API server has them:
+// a few requests at once.
+func warmUp(ctx context.Context, c sender, s *server, pool *reviewPool, n int) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			send(ctx, c, s, pool.reviews[i%len(pool.reviews)])
+		}()
+	}
+	wg.Wait()
+}
+
+// send posts one request of the pool to a server.
+func send(ctx context.Context, c sender, s *server, rv review) error {
+	path, body := s.request(rv)
+	return c.post(ctx, path, body)
 }
 
 // recorder gathers latencies and errors from concurrent senders.
@@ -201,7 +228,7 @@ func (rec *recorder) finish(start time.Time) result {
 // the due time. The pacer sleeps on a thread of its own with nanosleep:
 // Go's timers wake an idle process up to a millisecond late here, which
 // would be counted against the server.
-func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c *http.Client) result {
+func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender) result {
 	rec := &recorder{r: result{loadBefore: loadAverage()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
@@ -251,7 +278,8 @@ func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d t
 	end := start.Add(d)
 	var wg sync.WaitGroup
 	for w := 0; w < conns; w++ {
-		c := newClient(certs, 1)
+		c := newConns(s.url, certs, 1, 1)
+		defer c.close()
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

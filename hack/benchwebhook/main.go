@@ -12,9 +12,14 @@
 //     keeps them to a webhook that does not serve HTTP/2 (-http2: over
 //     one HTTP/2 connection); latency is counted from when each request
 //     was due, so a stall shows in full, and how late the load generator
-//     itself sent them is printed with it;
+//     itself sent them is printed with it. The load generator shares the
+//     cores with the server, so it writes each request and reads its
+//     answer on the goroutine that sends it (conns), without net/http's
+//     client and its hand-offs between goroutines;
 //   - closed loop: -conns HTTP/1.1 connections, each sending its next
-//     request as soon as the last is answered (throughput).
+//     request as soon as the last is answered (throughput);
+//   - the same closed loop sent by wrk (Debian's package): a load
+//     generator written apart from the server, and cheaper still.
 //
 // tilsyn is measured as deployed and again with --repeats 0: the pool is
 // sent over and over, and a change judged again in the same state gets
@@ -31,6 +36,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
@@ -61,6 +67,7 @@ type config struct {
 	keep        bool
 	loops       string
 	http2       bool
+	wrk         string
 }
 
 func main() {
@@ -76,7 +83,8 @@ func main() {
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
 	flag.StringVar(&c.runs, "runs", "tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa")
-	flag.StringVar(&c.loops, "loops", "open,closed", "comma-separated loads to measure: open (constant rate) and closed (concurrent connections)")
+	flag.StringVar(&c.loops, "loops", "open,closed,wrk", "comma-separated loads to measure: open (constant rate), closed (concurrent connections) and wrk (the same closed loop sent by wrk)")
+	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary for the wrk loop (Debian's package wrk)")
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
@@ -105,10 +113,15 @@ func run(ctx context.Context, c config) error {
 	loops := map[string]bool{}
 	for _, l := range strings.Split(c.loops, ",") {
 		switch l = strings.TrimSpace(l); l {
-		case "open", "closed":
+		case "open", "closed", "wrk":
 			loops[l] = true
 		default:
-			return fmt.Errorf("-loops: unknown load %q (want open or closed)", l)
+			return fmt.Errorf("-loops: unknown load %q (want open, closed or wrk)", l)
+		}
+	}
+	if loops["wrk"] {
+		if _, err := exec.LookPath(c.wrk); err != nil {
+			return fmt.Errorf("-loops wrk: %w (apt-get install wrk, or leave wrk out of -loops)", err)
 		}
 	}
 	kinds, err := mixOf(c.kinds)
@@ -168,9 +181,13 @@ func run(ctx context.Context, c config) error {
 		if err := s.wait(ctx, certs.pool); err != nil {
 			return err
 		}
-		client := newAPIServerClient(certs.pool)
+		var client sender
 		if c.http2 && s.name == "tilsyn" {
-			client = newH2Client(certs.pool)
+			client = clientSender{newH2Client(certs.pool), s.url}
+		} else {
+			apiServer := newAPIServerConns(s, certs.pool)
+			defer apiServer.close()
+			client = apiServer
 		}
 		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
 		fmt.Printf("%s: warm-up %s\n", label, warm.short())
@@ -186,6 +203,16 @@ func run(ctx context.Context, c config) error {
 			runtime.GC()
 			r := closedLoop(ctx, s, pool, c.conns, c.duration, certs.pool)
 			r.server, r.label = label, fmt.Sprintf("closed loop %d conns", c.conns)
+			results = append(results, r)
+			fmt.Println(r.line())
+		}
+		if loops["wrk"] {
+			runtime.GC()
+			r, err := wrkLoop(ctx, c.wrk, s, pool, c.conns, c.duration, tmp)
+			if err != nil {
+				return err
+			}
+			r.server, r.label = label, fmt.Sprintf("wrk closed %d conns", c.conns)
 			results = append(results, r)
 			fmt.Println(r.line())
 		}
