@@ -26,9 +26,8 @@ type result struct {
 	latencies     []time.Duration
 	// late is, in an open loop, how late each request left the load
 	// generator: part of its latency that is not the server's.
-	late       []time.Duration
-	loadBefore string
-	loadAfter  string
+	late          []time.Duration
+	before, after machine
 	// cpu is the server's CPU time during the run; loadgen the load
 	// generator's own (this process), on the same cores.
 	cpu, loadgen time.Duration
@@ -76,7 +75,11 @@ func (r result) line() string {
 	}
 	s := fmt.Sprintf("%-18s %-22s %9.0f %9s %9s %9s %9s %7d %11s %13s  %s → %s", r.server, r.label, r.rate(),
 		ms(r.percentile(0.50)), ms(r.percentile(0.90)), ms(r.percentile(0.99)), ms(r.percentile(1)), r.errors,
-		perReview(r.cpu), perReview(r.loadgen), r.loadBefore, r.loadAfter)
+		perReview(r.cpu), perReview(r.loadgen), r.before.load, r.after.load)
+	if steal := r.after.steal - r.before.steal; steal > 0 {
+		s += fmt.Sprintf("\n    CPU time taken by the host from this machine (steal): %s, %.1f%% of the run", steal.Round(time.Millisecond),
+			100*steal.Seconds()/(float64(runtime.NumCPU())*r.elapsed.Seconds()))
+	}
 	if n := len(r.late); n > 0 {
 		s += fmt.Sprintf("\n    requests sent late by p50 %s, p99 %s, max %s (counted in the latencies)",
 			ms(r.late[n/2]), ms(r.late[(n-1)*99/100]), ms(r.late[n-1]))
@@ -219,7 +222,7 @@ func (rec *recorder) finish(start time.Time) result {
 	rec.r.elapsed = time.Since(start)
 	slices.Sort(rec.r.latencies)
 	slices.Sort(rec.r.late)
-	rec.r.loadAfter = loadAverage()
+	rec.r.after = machineNow()
 	return rec.r
 }
 
@@ -229,7 +232,7 @@ func (rec *recorder) finish(start time.Time) result {
 // Go's timers wake an idle process up to a millisecond late here, which
 // would be counted against the server.
 func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender) result {
-	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
@@ -271,7 +274,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 // closedLoop runs conns connections for d, each sending its next request
 // when the last is answered.
 func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d time.Duration, certs *x509.CertPool) result {
-	rec := &recorder{r: result{loadBefore: loadAverage()}}
+	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	var next atomic.Int64
 	start := time.Now()

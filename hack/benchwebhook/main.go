@@ -41,6 +41,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -286,6 +287,34 @@ func generate(dir string, n int) (*collect.Snapshot, int, error) {
 		total += len(l)
 	}
 	return snap, total, nil
+}
+
+// machine is what the machine was doing at some moment, as /proc tells.
+type machine struct {
+	load  string        // load average
+	steal time.Duration // CPU time the host has taken from this virtual machine so far
+}
+
+func machineNow() machine { return machine{load: loadAverage(), steal: stealTime()} }
+
+// stealTime is the steal column of /proc/stat's cpu line (in USER_HZ
+// ticks, 100 a second): time the hypervisor ran something else while this
+// machine had work to run. 0 when it cannot be read.
+func stealTime() time.Duration {
+	data, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(data), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	ticks, err := strconv.ParseInt(f[8], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // loadAverage is /proc/loadavg's first three fields.

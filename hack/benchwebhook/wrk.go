@@ -84,7 +84,7 @@ func wrkLoop(ctx context.Context, wrk string, s *server, pool *reviewPool, conns
 		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "30s", "-s", script, s.url, "--", reqs)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
-	r := result{loadBefore: loadAverage()}
+	r := result{before: machineNow()}
 	cpu := s.cpu()
 	if err := cmd.Run(); err != nil {
 		return r, fmt.Errorf("wrk: %w: %s", err, strings.TrimSpace(stderr.String()))
@@ -93,7 +93,7 @@ func wrkLoop(ctx context.Context, wrk string, s *server, pool *reviewPool, conns
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.loadgen = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 	}
-	r.loadAfter = loadAverage()
+	r.after = machineNow()
 	if err := parseWrk(out.String(), &r); err != nil {
 		return r, fmt.Errorf("wrk: %w\n%s", err, out.String())
 	}
