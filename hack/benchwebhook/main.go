@@ -41,6 +41,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -101,24 +102,27 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, c config) error {
-	runs := map[string]bool{}
-	for _, r := range strings.Split(c.runs, ",") {
-		switch r = strings.TrimSpace(r); r {
-		case "tilsyn", "norepeats", "opa":
-			runs[r] = true
-		default:
-			return fmt.Errorf("-runs: unknown server %q (want tilsyn, norepeats or opa)", r)
+// choices reads a flag's comma-separated list of some of the known values.
+func choices(flag, list string, known ...string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, v := range strings.Split(list, ",") {
+		v = strings.TrimSpace(v)
+		if !slices.Contains(known, v) {
+			return nil, fmt.Errorf("%s: unknown value %q (want some of %s)", flag, v, strings.Join(known, ", "))
 		}
+		out[v] = true
 	}
-	loops := map[string]bool{}
-	for _, l := range strings.Split(c.loops, ",") {
-		switch l = strings.TrimSpace(l); l {
-		case "open", "closed", "wrk":
-			loops[l] = true
-		default:
-			return fmt.Errorf("-loops: unknown load %q (want open, closed or wrk)", l)
-		}
+	return out, nil
+}
+
+func run(ctx context.Context, c config) error {
+	runs, err := choices("-runs", c.runs, "tilsyn", "norepeats", "opa")
+	if err != nil {
+		return err
+	}
+	loops, err := choices("-loops", c.loops, "open", "closed", "wrk")
+	if err != nil {
+		return err
 	}
 	if loops["wrk"] {
 		if _, err := exec.LookPath(c.wrk); err != nil {
