@@ -19,13 +19,13 @@ import (
 // server's client does, with less of the load generator's own work per
 // request than net/http's client (a goroutine hand-off for the write and
 // another for the read of every request): the request is written and its
-// answer read by the goroutine sending it. Up to idle connections are kept
+// answer read by the goroutine sending it. Up to keep connections are kept
 // between requests; more are opened while all are busy, up to max.
 type conns struct {
-	addr, host string
-	tls        *tls.Config
-	max        int
-	timeout    time.Duration
+	host    string // host:port, dialled and sent as Host
+	tls     *tls.Config
+	max     int
+	timeout time.Duration
 
 	mu   sync.Mutex
 	idle []*conn
@@ -43,7 +43,7 @@ type conn struct {
 
 func newConns(url string, pool *x509.CertPool, idle, max int) *conns {
 	host := strings.TrimPrefix(url, "https://")
-	c := &conns{addr: host, host: host, max: max, keep: idle, timeout: 30 * time.Second,
+	c := &conns{host: host, max: max, keep: idle, timeout: 30 * time.Second,
 		tls: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, NextProtos: []string{"http/1.1"}}}
 	c.wait = sync.NewCond(&c.mu)
 	return c
@@ -65,7 +65,7 @@ func (p *conns) get(ctx context.Context) (*conn, error) {
 	p.open++
 	p.mu.Unlock()
 	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: p.timeout}, Config: p.tls}
-	nc, err := d.DialContext(ctx, "tcp", p.addr)
+	nc, err := d.DialContext(ctx, "tcp", p.host)
 	if err != nil {
 		p.drop()
 		return nil, err
