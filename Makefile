@@ -54,7 +54,7 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 golden: ## rewrite golden files after an intended change
-	$(GO) test ./... -run Golden -update
+	$(GO) test ./internal/cli/ -run Golden -update
 
 bench: ## pipeline (1x, 2x, 4x the 70,000-object cluster), PDF and signing benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./internal/bench/
