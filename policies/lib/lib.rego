@@ -80,10 +80,20 @@ port_tls(tp, prefix) := [[sprintf("%s.portLevelSettings[%d].tls", [prefix, i]), 
 
 subset_tls(spec) := [b |
 	some i, s in object.get(spec, "subsets", [])
-	tp := object.get(s, "trafficPolicy", {})
+	tp := s.trafficPolicy
+	has_tls(tp)
 	prefix := sprintf("spec.subsets[%d].trafficPolicy", [i])
 	some b in array.concat(subset_top_tls(tp, prefix), port_tls(tp, prefix))
 ]
+
+# has_tls(tp) holds when a traffic policy has a tls block, at the top or
+# on a port: most subsets have none, and need no path written.
+has_tls(tp) if tp.tls
+
+has_tls(tp) if {
+	some p in tp.portLevelSettings
+	p.tls
+}
 
 subset_top_tls(tp, prefix) := [[sprintf("%s.tls", [prefix]), tp.tls]] if tp.tls
 

@@ -35,29 +35,31 @@ findings contains f if {
 	some row in input.facts.mtls
 	lib.in_scope(row.namespace)
 	row.mode != "STRICT"
+	kind := row.workload.kind
+	name := row.workload.name
 	f := {
-		"resource": {"kind": row.workload.kind, "namespace": row.namespace, "name": row.workload.name},
-		"field": field(row),
+		"resource": {"kind": kind, "namespace": row.namespace, "name": name},
+		"field": field(row.policy, row.field),
 		"value": row.mode,
 		"severity": severity[row.mode],
 		"message": sprintf("%s %s/%s accepts %s on %s (decided by %s)%s", [
-			row.workload.kind, row.namespace, row.workload.name, row.mode, port_text(row), decided_by(row), note(row),
+			kind, row.namespace, name, row.mode, port_text(row.port), decided_by(row.policy), note(object.get(row, "note", "")),
 		]),
 	}
 }
 
-port_text(row) := "every port" if row.port == 0
+port_text(0) := "every port"
 
-port_text(row) := sprintf("port %d", [row.port]) if row.port != 0
+port_text(port) := sprintf("port %d", [port]) if port != 0
 
-decided_by(row) := "no PeerAuthentication: istiod's default" if row.policy == "default"
+decided_by("default") := "no PeerAuthentication: istiod's default"
 
-decided_by(row) := sprintf("PeerAuthentication %s", [row.policy]) if row.policy != "default"
+decided_by(policy) := sprintf("PeerAuthentication %s", [policy]) if policy != "default"
 
-field(row) := "effective mTLS mode (no PeerAuthentication applies)" if row.policy == "default"
+field("default", _) := "effective mTLS mode (no PeerAuthentication applies)"
 
-field(row) := sprintf("PeerAuthentication %s %s", [row.policy, row.field]) if row.policy != "default"
+field(policy, path) := sprintf("PeerAuthentication %s %s", [policy, path]) if policy != "default"
 
-note(row) := sprintf(" — %s", [row.note]) if row.note != ""
+note("") := ""
 
-note(row) := "" if not row.note
+note(text) := sprintf(" — %s", [text]) if text != ""

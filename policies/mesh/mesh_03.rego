@@ -32,6 +32,7 @@ findings contains f if {
 	rule := input.resources.destinationrules[fact.ref.index]
 	some block in lib.tls_blocks(rule.spec)
 	mode := object.get(block[1], "mode", "DISABLE")
+	mode in {"DISABLE", "SIMPLE", "MUTUAL"}
 	problem := problems(mode, fact)
 	f := {
 		"resource": lib.object_resource(rule),
