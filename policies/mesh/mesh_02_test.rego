@@ -37,3 +37,16 @@ test_fail_port_disable_is_high if {
 	f.field == "PeerAuthentication pay/api spec.portLevelMtls[9090].mode"
 	contains(f.message, "port 9090")
 }
+
+test_fail_note_is_in_message if {
+	r := object.union(row("pay", "api", 0, "PERMISSIVE", "pay/api", "spec.mtls.mode"), {"note": "DISABLE is not supported in ambient mode"})
+	some f in mesh_02.findings with input as {"facts": facts([r])}
+	endswith(f.message, "(decided by PeerAuthentication pay/api) — DISABLE is not supported in ambient mode")
+	f.field == "PeerAuthentication pay/api spec.mtls.mode"
+}
+
+test_fail_without_note_message_ends_at_policy if {
+	some f in mesh_02.findings with input as {"facts": facts([row("pay", "api", 0, "PERMISSIVE", "default", "")])}
+	endswith(f.message, "accepts PERMISSIVE on every port (decided by no PeerAuthentication: istiod's default)")
+	f.field == "effective mTLS mode (no PeerAuthentication applies)"
+}

@@ -46,3 +46,15 @@ test_fail_simple_toward_mesh_service if {
 	f.value == "SIMPLE"
 	f.resource == {"kind": "DestinationRule", "namespace": "pay", "name": "ledger"}
 }
+
+test_fail_mutual_in_subset_top_level if {
+	spec := {"host": "ledger", "subsets": [
+		{"name": "v1", "trafficPolicy": {"loadBalancer": {"simple": "ROUND_ROBIN"}}},
+		{"name": "v2", "trafficPolicy": {"tls": {"mode": "MUTUAL"}}},
+	]}
+	fs := mesh_03.findings with input as mk(spec, fact("mesh", true, 1))
+	count(fs) == 1
+	some f in fs
+	f.field == "spec.subsets[1].trafficPolicy.tls.mode"
+	f.value == "MUTUAL"
+}
