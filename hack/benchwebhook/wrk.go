@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,7 +80,7 @@ func wrkLoop(ctx context.Context, wrk string, s *server, pool *reviewPool, conns
 		return result{}, err
 	}
 	defer os.Remove(reqs)
-	threads := min(2, conns)
+	threads := min(runtime.NumCPU(), conns)
 	cmd := exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
 		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "30s", "-s", script, s.url, "--", reqs)
 	var out, stderr bytes.Buffer
