@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -206,6 +207,38 @@ func TestHandlerBadRequests(t *testing.T) {
 			h.ServeHTTP(w, r)
 			if w.Code != tc.code || !strings.Contains(w.Body.String(), tc.contains) || !strings.Contains(w.Body.String(), `"kind":"Status"`) {
 				t.Errorf("HTTP %d %s, want %d with a Status containing %q", w.Code, w.Body, tc.code, tc.contains)
+			}
+		})
+	}
+}
+
+// A review is read whole whether its length is declared or not, and a body
+// over the limit is refused either way.
+func TestHandlerBodyLength(t *testing.T) {
+	h, _ := testHandler(t, Policy{})
+	review := fixture(t, "create-configmap.json")
+	big := bytes.Repeat([]byte(" "), MaxBodyBytes+1)
+	for _, tc := range []struct {
+		name   string
+		body   []byte
+		length int64
+		code   int
+	}{
+		{"declared", review, int64(len(review)), 200},
+		{"not declared", review, -1, 200},
+		{"oversized, not declared", big, -1, 413},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, PathValidate, io.NopCloser(bytes.NewReader(tc.body)))
+			r.ContentLength = tc.length
+			r.Header.Set("Content-Type", "application/json")
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tc.code {
+				t.Fatalf("HTTP %d %s, want %d", w.Code, w.Body, tc.code)
+			}
+			if tc.code == 200 && !response(t, w).Allowed {
+				t.Errorf("denied: %s", w.Body)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -54,7 +53,11 @@ func readReview(r *http.Request, w http.ResponseWriter) (*admissionv1.AdmissionR
 			return nil, badf(http.StatusUnsupportedMediaType, "Content-Type %q: want application/json", ct)
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// The API server says how long the review is: read it into a buffer
+	// of that size (io.ReadAll would double its way there).
+	buf := bytes.NewBuffer(make([]byte, 0, bodyHint(r.ContentLength)))
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -63,6 +66,16 @@ func readReview(r *http.Request, w http.ResponseWriter) (*admissionv1.AdmissionR
 		return nil, badf(http.StatusBadRequest, "read body: %v", err)
 	}
 	return decodeReview(body)
+}
+
+// bodyHint is the capacity to read a body of the declared length into:
+// room for it and for the read that finds its end. A length not given, or
+// over the limit, gets a small buffer that grows as it is read.
+func bodyHint(length int64) int {
+	if length <= 0 || length > MaxBodyBytes {
+		return bytes.MinRead
+	}
+	return int(length) + bytes.MinRead
 }
 
 // decodeReview decodes and checks an AdmissionReview.
