@@ -47,13 +47,13 @@ func MemberKey(pod collect.Object) (string, bool) {
 	if spec, ok := pod["spec"].(map[string]any); ok {
 		out["spec"] = without(spec, "nodeName")
 	}
-	// encoding/json writes map keys sorted: equal views, equal text.
-	text, err := json.Marshal(out)
-	if err != nil {
+	// encoding/json writes map keys sorted: equal views, equal text. It
+	// is hashed as it is written.
+	h := sha256.New()
+	if err := json.NewEncoder(h).Encode(out); err != nil {
 		return "", false
 	}
-	sum := sha256.Sum256(text)
-	return string(sum[:]), true
+	return string(h.Sum(nil)), true
 }
 
 // SameController reports whether two versions of a controller differ at
