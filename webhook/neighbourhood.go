@@ -198,8 +198,17 @@ func (h *hood) dedupe() {
 	}
 	keys := make([]member, len(h.list)) // zero for entries not alike
 	first := map[member]*entry{}
+	stored := map[objRef]bool{} // ownersStored, by owner: pods alike share one
 	for i, e := range h.list {
-		if e.member == "" || e.t.Key != collect.Pods || !h.s.ownersStored(e.owner) {
+		if e.member == "" || e.t.Key != collect.Pods {
+			continue
+		}
+		ok, known := stored[e.owner]
+		if !known {
+			ok = h.s.ownersStored(e.owner)
+			stored[e.owner] = ok
+		}
+		if !ok {
 			continue
 		}
 		k := member{e.owner, e.member}
@@ -399,17 +408,11 @@ func (h *hood) hosts(hosts []string) {
 		}
 		h.hostsDone[host] = true
 		if isWildcard(host) {
-			for _, key := range []string{collect.Services} {
-				for ns, byName := range h.s.objects[key] {
-					for name, svc := range byName {
-						if hostMatches(host, name+"."+ns+".svc."+h.s.domain) {
-							h.add(svc)
-						}
-					}
+			h.servicesMatching(host)
+			for _, es := range h.s.wildcards {
+				for e := range es {
+					h.add(e)
 				}
-			}
-			for e := range h.s.wildcards {
-				h.add(e)
 			}
 			for hh, es := range h.s.hosts {
 				if hostMatches(host, hh) {
@@ -423,9 +426,15 @@ func (h *hood) hosts(hosts []string) {
 		for e := range h.s.hosts[host] {
 			h.add(e)
 		}
-		for e := range h.s.wildcards {
-			for _, p := range e.hosts {
-				if hostMatches(p, host) || hostMatches(host, p) {
+		// The patterns "*" and "*.suffix" that match the host: "*.suffix"
+		// matches when the host ends with ".suffix", a part of it that
+		// starts at one of its dots.
+		for e := range h.s.wildcards[""] {
+			h.add(e)
+		}
+		for i := range len(host) {
+			if host[i] == '.' {
+				for e := range h.s.wildcards[host[i:]] {
 					h.add(e)
 				}
 			}
@@ -434,6 +443,49 @@ func (h *hood) hosts(hosts []string) {
 			h.add(h.s.get(collect.Services, ns, name))
 		}
 	}
+}
+
+// servicesMatching adds the Services whose host, name.namespace.svc.<domain>,
+// a wildcard pattern matches (hostMatches), without spelling out the host
+// of every Service of the cluster: a namespace's Services all match, or
+// none does, unless the pattern is longer than ".namespace.svc.<domain>".
+func (h *hood) servicesMatching(pattern string) {
+	tail := ".svc." + h.s.domain
+	suffix := pattern[1:] // "" for "*"
+	for ns, byName := range h.s.objects[collect.Services] {
+		if n := len(suffix) - (1 + len(ns) + len(tail)); n > 0 {
+			if !endsWith(suffix, ".", ns, tail) {
+				continue
+			}
+			for name, svc := range byName {
+				if strings.HasSuffix(name, suffix[:n]) {
+					h.add(svc)
+				}
+			}
+			continue
+		}
+		if endsWith(suffix, ".", ns, tail) {
+			for _, svc := range byName {
+				h.add(svc)
+			}
+		}
+	}
+}
+
+// endsWith reports whether the concatenation of parts ends with suffix or,
+// when suffix is longer, whether suffix ends with their concatenation.
+func endsWith(suffix string, parts ...string) bool {
+	for i := len(parts) - 1; i >= 0 && suffix != ""; i-- {
+		p := parts[i]
+		if len(suffix) <= len(p) {
+			return strings.HasSuffix(p, suffix)
+		}
+		if !strings.HasSuffix(suffix, p) {
+			return false
+		}
+		suffix = suffix[:len(suffix)-len(p)]
+	}
+	return true
 }
 
 // serviceHost splits name.namespace.svc.<domain>.

@@ -73,9 +73,10 @@ type State struct {
 	objects  map[string]map[string]map[string]*entry
 	children map[objRef]map[*entry]bool
 	// hosts indexes DestinationRules and ServiceEntries by resolved host;
-	// wildcard hosts ("*", "*.suffix") are kept apart.
+	// wildcards by the suffix of their wildcard hosts (".suffix" for
+	// "*.suffix", "" for "*").
 	hosts     map[string]map[*entry]bool
-	wildcards map[*entry]bool
+	wildcards map[string]map[*entry]bool
 	// volumes indexes PersistentVolumes by the claim they are bound to;
 	// nodeClasses groups Nodes by location class.
 	volumes                     map[objRef]map[*entry]bool
@@ -97,7 +98,7 @@ func NewState() *State {
 		objects:     map[string]map[string]map[string]*entry{},
 		children:    map[objRef]map[*entry]bool{},
 		hosts:       map[string]map[*entry]bool{},
-		wildcards:   map[*entry]bool{},
+		wildcards:   map[string]map[*entry]bool{},
 		volumes:     map[objRef]map[*entry]bool{},
 		nodeClasses: map[string]map[*entry]bool{}, nodeClassesAll: map[string]map[*entry]bool{},
 		labelled: map[podLabel]map[*entry]bool{},
@@ -212,13 +213,10 @@ func (s *State) addLocked(e *entry) {
 	}
 	for _, h := range e.hosts {
 		if isWildcard(h) {
-			s.wildcards[e] = true
+			addTo(s.wildcards, h[1:], e)
 			continue
 		}
-		if s.hosts[h] == nil {
-			s.hosts[h] = map[*entry]bool{}
-		}
-		s.hosts[h][e] = true
+		addTo(s.hosts, h, e)
 	}
 	if e.claim != (objRef{}) {
 		addTo(s.volumes, e.claim, e)
@@ -258,7 +256,8 @@ func (s *State) selected(ns string, sel map[string]string, f func(*entry)) {
 		}
 	}
 	for e := range candidates {
-		if subsetOf(sel, e.labels) {
+		// The candidates carry the one label of a one-label selector.
+		if len(sel) == 1 || subsetOf(sel, e.labels) {
 			f(e)
 		}
 	}
@@ -299,13 +298,11 @@ func (s *State) removeLocked(t collect.ResourceType, namespace, name string) boo
 		}
 	}
 	for _, h := range e.hosts {
-		delete(s.wildcards, e)
-		if m := s.hosts[h]; m != nil {
-			delete(m, e)
-			if len(m) == 0 {
-				delete(s.hosts, h)
-			}
+		if isWildcard(h) {
+			removeFrom(s.wildcards, h[1:], e)
+			continue
 		}
+		removeFrom(s.hosts, h, e)
 	}
 	if e.claim != (objRef{}) {
 		removeFrom(s.volumes, e.claim, e)
