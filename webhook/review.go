@@ -8,7 +8,9 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
+	gojson "github.com/goccy/go-json"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ktypes "k8s.io/apimachinery/pkg/types"
@@ -83,10 +85,19 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, badf(http.StatusBadRequest, "empty body: want an admission.k8s.io/v1 AdmissionReview")
 	}
-	// One pass for a well-formed review; the kind and version are checked
-	// first when it is not, so that the message says what the body is.
+	// One pass for a well-formed review, with the faster decoder (see
+	// fastJSON). A body either refuses is decoded again with encoding/json, whose
+	// messages say where the body is broken. The kind and version are
+	// checked first, so that the message says what the body is.
 	var review admissionv1.AdmissionReview
-	err := json.Unmarshal(body, &review)
+	err := errInvalidJSON
+	if fastJSON(body) {
+		err = gojson.Unmarshal(body, &review)
+	}
+	if err != nil {
+		review = admissionv1.AdmissionReview{}
+		err = json.Unmarshal(body, &review)
+	}
 	head := review.TypeMeta
 	if err != nil {
 		head = metav1.TypeMeta{}
@@ -113,6 +124,16 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	return &review, nil
 }
 
+// errInvalidJSON sends a body the faster decoder is not given to
+// encoding/json.
+var errInvalidJSON = errors.New("invalid JSON")
+
+// fastJSON reports whether the faster decoder may read data: valid JSON
+// (it skips what it does not decode unchecked) in valid UTF-8 (it keeps
+// invalid bytes that encoding/json replaces). The API server sends
+// nothing else.
+func fastJSON(data []byte) bool { return utf8.Valid(data) && json.Valid(data) }
+
 func jsonError(err error) string {
 	var syn *json.SyntaxError
 	if errors.As(err, &syn) {
@@ -122,12 +143,33 @@ func jsonError(err error) string {
 }
 
 // decodeObject decodes the object of a review as an audit reads objects:
-// numbers as json.Number, then sanitized. An absent object is nil.
+// numbers as json.Number. An absent object is nil. The faster decoder
+// reads valid JSON; anything else is decoded again with encoding/json, for
+// the message. Both decode valid JSON to the same values (FuzzDecode).
 func decodeObject(raw []byte, field string) (collect.Object, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	err := errInvalidJSON
+	var o collect.Object
+	if fastJSON(raw) {
+		o, err = decodeObjectWith(raw, field, gojson.NewDecoder(bytes.NewReader(raw)))
+	}
+	if err != nil {
+		o, err = decodeObjectWith(raw, field, json.NewDecoder(bytes.NewReader(raw)))
+	}
+	return o, err
+}
+
+// jsonDecoder is what decodeObject needs of encoding/json's Decoder and
+// of the faster decoder's.
+type jsonDecoder interface {
+	UseNumber()
+	Decode(any) error
+	More() bool
+}
+
+func decodeObjectWith(raw []byte, field string, dec jsonDecoder) (collect.Object, error) {
 	dec.UseNumber()
 	var o collect.Object
 	if err := dec.Decode(&o); err != nil {

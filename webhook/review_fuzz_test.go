@@ -5,7 +5,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"testing"
+
+	gojson "github.com/goccy/go-json"
+	"github.com/google/go-cmp/cmp"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,6 +57,57 @@ func FuzzReview(f *testing.F) {
 		}
 		if !out.Response.Allowed && (out.Response.Result == nil || out.Response.Result.Message == "") {
 			t.Fatalf("a denial without a message: %s", w.Body)
+		}
+	})
+}
+
+// FuzzDecode checks the faster JSON decoder the handler reads reviews and
+// their objects with against encoding/json: valid JSON in valid UTF-8
+// that it accepts decodes to the same values (the handler gives it nothing
+// else, and decodes what it refuses again with encoding/json). The seeds
+// are the reviews of testdata/reviews and their objects.
+//
+//	go test ./webhook -run '^$' -fuzz FuzzDecode -fuzztime 5m
+func FuzzDecode(f *testing.F) {
+	paths, err := filepath.Glob(filepath.Join("testdata", "reviews", "*.json"))
+	if err != nil || len(paths) == 0 {
+		f.Fatalf("no seed reviews: %v", err)
+	}
+	for _, p := range paths {
+		body, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body)
+		var r admissionv1.AdmissionReview
+		if json.Unmarshal(body, &r) == nil && r.Request != nil {
+			f.Add([]byte(r.Request.Object.Raw))
+		}
+	}
+	f.Add([]byte("{\"metadata\":{\"name\":\"a\\u00e9\\ud83d\\ude00\\ud800\",\"n\":1e400,\"m\":-0.0},\"x\":\"\xff\",\"x\":[1,\"2\",null,true]}"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		if !fastJSON(body) {
+			return
+		}
+		var fast, std admissionv1.AdmissionReview
+		if gojson.Unmarshal(body, &fast) == nil {
+			if err := json.Unmarshal(body, &std); err != nil {
+				t.Fatalf("review accepted by the faster decoder, refused by encoding/json (%v): %q", err, body)
+			}
+			if diff := cmp.Diff(std, fast); diff != "" {
+				t.Fatalf("review decoded differently (-encoding/json +faster):\n%s", diff)
+			}
+		}
+		fastObj, err := decodeObjectWith(body, "object", gojson.NewDecoder(bytes.NewReader(body)))
+		if err != nil {
+			return
+		}
+		stdObj, err := decodeObjectWith(body, "object", json.NewDecoder(bytes.NewReader(body)))
+		if err != nil {
+			t.Fatalf("object accepted by the faster decoder, refused by encoding/json (%v): %q", err, body)
+		}
+		if diff := cmp.Diff(stdObj, fastObj); diff != "" {
+			t.Fatalf("object decoded differently (-encoding/json +faster):\n%s", diff)
 		}
 	})
 }
