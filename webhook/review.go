@@ -142,17 +142,19 @@ func jsonError(err error) string {
 	return err.Error()
 }
 
-// decodeObject decodes the object of a review as an audit reads objects:
-// numbers as json.Number. An absent object is nil. The faster decoder
-// reads valid JSON; anything else is decoded again with encoding/json, for
-// the message. Both decode valid JSON to the same values (FuzzDecode).
+// decodeObject decodes the object of a review decodeReview accepted as an
+// audit reads objects: numbers as json.Number. An absent object is nil.
+// The object is valid JSON (decodeReview checked the whole body), so the
+// faster decoder reads it when it is valid UTF-8 too; anything else is
+// decoded again with encoding/json, for the message. Both decode valid
+// JSON to the same values (FuzzDecode).
 func decodeObject(raw []byte, field string) (collect.Object, error) {
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
 		return nil, nil
 	}
 	err := errInvalidJSON
 	var o collect.Object
-	if fastJSON(raw) {
+	if utf8.Valid(raw) {
 		o, err = decodeObjectWith(raw, field, gojson.NewDecoder(bytes.NewReader(raw)))
 	}
 	if err != nil {
