@@ -28,7 +28,7 @@ func BenchmarkJudge(b *testing.B) {
 	}
 	b.Logf("%d objects", total)
 	j := newTestJudge(b, e, p, s)
-	for _, key := range []string{collect.Pods, collect.Deployments, collect.Services, collect.PeerAuthentications, collect.DestinationRules, collect.ServiceEntries} {
+	for _, key := range []string{collect.Pods, collect.ReplicaSets, collect.Deployments, collect.Services, collect.PeerAuthentications, collect.DestinationRules, collect.ServiceEntries} {
 		rt, _ := collect.TypeByKey(key)
 		objs := s.Resources[key]
 		b.Run(key+"/create", func(b *testing.B) {

@@ -99,7 +99,9 @@ func (j *Judge) labelWaivers(now time.Time) bool {
 //   - a controller's versions differ only in its own labels and
 //     annotations (mesh.SameController), or
 //   - a created pod is the same member of its workload as a pod the state
-//     holds (sameMemberExists).
+//     holds (sameMemberExists), or
+//   - a created controller is represented by its stored owner and has no
+//     pods (ownedLeaf): a Deployment's new ReplicaSet before its pods.
 //
 // Labels count when a waiver selects by them; then only the first holds.
 func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new collect.Object) bool {
@@ -117,8 +119,30 @@ func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new
 		return mesh.SameController(old, new)
 	case old == nil && t.Key == collect.Pods:
 		return j.state.sameMemberExists(new)
+	case old == nil && isWorkload(t.Key):
+		return j.state.ownedLeaf(t, new)
 	}
 	return false
+}
+
+// ownedLeaf reports whether a controller to be created changes no
+// workload. It has a controlling owner, stored with every controller above
+// it, so the resolver represents it by that owner and derives nothing from
+// its own template; and nothing the state holds names it as its
+// controller, so no pod's workload moves to it. An object of that name
+// must not be stored already: it would be replaced, not added.
+func (s *State) ownedLeaf(t collect.ResourceType, obj collect.Object) bool {
+	m := collect.Meta(obj)
+	owner, ok := controllerOwner(obj, m.Namespace)
+	if !ok {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.get(t.Key, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
+		return false
+	}
+	return len(s.children[objRef{m.Namespace, t.Kind, m.Name}]) == 0
 }
 
 // sameMemberExists reports whether the state holds a pod that is the same

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -104,6 +105,105 @@ func TestJudgeSameMember(t *testing.T) {
 		if v.Unchanged {
 			t.Errorf("%s: admitted unevaluated", name)
 		}
+	}
+}
+
+// sibling returns a controller as its owner would create it next to c: a
+// new name and uid, nothing owned yet.
+func sibling(c collect.Object, i int) collect.Object {
+	o := deepCopy(c)
+	md := collect.Map(o, "metadata")
+	md["name"] = fmt.Sprintf("%s-sibling-%d", collect.Meta(c).Name, i)
+	md["uid"] = fmt.Sprintf("sibling-uid-%d", i)
+	delete(md, "resourceVersion")
+	delete(o, "status")
+	return o
+}
+
+// TestJudgeOwnedLeaf: a controller created under a stored owner, owning
+// nothing yet (a Deployment's new ReplicaSet before its pods), alters
+// nothing the controls read and is admitted without evaluating. For every
+// such controller of a synthetic cluster, the full audits of the cluster
+// without and with it agree, and evaluating it anyway introduces nothing.
+func TestJudgeOwnedLeaf(t *testing.T) {
+	e, p := testEngine(t)
+	s := synthCluster(t, synth.Config{Namespaces: 4, Controllers: 24, Pods: 60, PeerAuthentications: 8,
+		DestinationRules: 8, ServiceEntries: 4, Seed: 5})
+	j := newTestJudge(t, e, p, s)
+	full := audit(t, e, s)
+	leaves := 0
+	var leaf collect.Object
+	var leafType collect.ResourceType
+	for _, rt := range collect.Registry {
+		if rt.Key == collect.Pods || !isWorkload(rt.Key) {
+			continue
+		}
+		for i, c := range s.Resources[rt.Key] {
+			o := sibling(c, i)
+			v, err := j.Judge(context.Background(), rt, nil, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, owned := controllerOwner(c, collect.Meta(c).Namespace); !owned {
+				if v.Unchanged {
+					t.Errorf("sibling of %s %s without an owner: admitted unevaluated", rt.Kind, collect.Meta(c).Name)
+				}
+				continue
+			}
+			if !v.Unchanged {
+				t.Errorf("sibling of %s %s: evaluated; its owner is stored and it owns nothing", rt.Kind, collect.Meta(c).Name)
+				continue
+			}
+			leaves++
+			if leaf == nil && len(j.state.children[objRef{collect.Meta(c).Namespace, rt.Kind, collect.Meta(c).Name}]) > 0 {
+				leaf, leafType = c, rt // one with pods, for the cases below
+			}
+			with := &collect.Snapshot{}
+			*with = *s
+			with.Resources = map[string][]collect.Object{}
+			for k, l := range s.Resources {
+				with.Resources[k] = l
+			}
+			with.Resources[rt.Key] = append(append([]collect.Object{}, s.Resources[rt.Key]...), o)
+			with.Sort()
+			if got := keys(introduced(full, audit(t, e, with))); len(got) > 0 {
+				t.Errorf("sibling of %s %s: admitted unevaluated, but the audit finds %v", rt.Kind, collect.Meta(c).Name, got)
+			}
+			evaluated, _, err := j.judge(context.Background(), rt, nil, o, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evaluated.Findings) > 0 {
+				t.Errorf("sibling of %s %s: admitted unevaluated, but evaluating introduces %v", rt.Kind, collect.Meta(c).Name, keys(evaluated.Findings))
+			}
+		}
+	}
+	if leaves == 0 || leaf == nil {
+		t.Fatalf("%d owned controllers in the cluster, none with pods", leaves)
+	}
+	t.Logf("%d controllers admitted unevaluated", leaves)
+	for name, change := range map[string]func(o collect.Object){
+		"no owner": func(o collect.Object) { delete(collect.Map(o, "metadata"), "ownerReferences") },
+		"owner not stored": func(o collect.Object) {
+			refs := collect.List(o, "metadata", "ownerReferences")
+			ref := deepCopy(refs[0].(map[string]any))
+			ref["name"] = "not-stored"
+			collect.Map(o, "metadata")["ownerReferences"] = []any{map[string]any(ref)}
+		},
+		"name stored": func(o collect.Object) { collect.Map(o, "metadata")["name"] = collect.Meta(leaf).Name },
+	} {
+		o := sibling(leaf, 1)
+		change(o)
+		if v, err := j.Judge(context.Background(), leafType, nil, o); err != nil || v.Unchanged {
+			t.Errorf("%s: admitted unevaluated (%v)", name, err)
+		}
+	}
+	// Its pods stored before it: it is their workload.
+	rest := without(s, leafType.Key, slices.IndexFunc(s.Resources[leafType.Key], func(o collect.Object) bool {
+		return collect.Meta(o).Name == collect.Meta(leaf).Name && collect.Meta(o).Namespace == collect.Meta(leaf).Namespace
+	}), nil)
+	if v, err := newTestJudge(t, e, p, rest).Judge(context.Background(), leafType, nil, leaf); err != nil || v.Unchanged {
+		t.Errorf("%s %s with its pods stored: admitted unevaluated (%v)", leafType.Kind, collect.Meta(leaf).Name, err)
 	}
 }
 
