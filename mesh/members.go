@@ -2,8 +2,12 @@ package mesh
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"reflect"
+	"slices"
+	"sync"
 
 	"github.com/tilsyn/tilsyn/collect"
 )
@@ -47,14 +51,71 @@ func MemberKey(pod collect.Object) (string, bool) {
 	if spec, ok := pod["spec"].(map[string]any); ok {
 		out["spec"] = without(spec, "nodeName")
 	}
-	// encoding/json writes map keys sorted: equal views, equal text. It
-	// is hashed as it is written.
-	h := sha256.New()
-	if err := json.NewEncoder(h).Encode(out); err != nil {
+	buf := canonicalBuffers.Get().(*[]byte)
+	defer canonicalBuffers.Put(buf)
+	var ok bool
+	if *buf, ok = appendCanonical((*buf)[:0], out); !ok {
 		return "", false
 	}
-	return string(h.Sum(nil)), true
+	sum := sha256.Sum256(*buf)
+	return string(sum[:]), true
 }
+
+var canonicalBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// appendCanonical appends a decoded JSON value in a form two values share
+// only when their JSON texts, map keys sorted, are the same: every value
+// tagged with its type, strings, lists and maps with their length, map
+// keys sorted, numbers as JSON writes them. Values of other types than
+// decoding JSON yields are appended as their JSON text, under a tag of
+// their own. It fails on a value JSON cannot write.
+func appendCanonical(b []byte, v any) ([]byte, bool) {
+	switch x := v.(type) {
+	case nil:
+		return append(b, 'z'), true
+	case bool:
+		if x {
+			return append(b, 't'), true
+		}
+		return append(b, 'f'), true
+	case string:
+		return append(appendLen(append(b, 's'), len(x)), x...), true
+	case json.Number:
+		return append(appendLen(append(b, 'n'), len(x)), x...), true
+	case []any:
+		b = appendLen(append(b, 'a'), len(x))
+		for _, e := range x {
+			var ok bool
+			if b, ok = appendCanonical(b, e); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	case map[string]any:
+		b = appendLen(append(b, 'm'), len(x))
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			var ok bool
+			if b, ok = appendCanonical(append(appendLen(b, len(k)), k...), x[k]); !ok {
+				return b, false
+			}
+		}
+		return b, true
+	}
+	js, err := json.Marshal(v)
+	if err != nil {
+		return b, false
+	}
+	tag := byte('j')
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		tag = 'n' // the same text as a json.Number of it
+	}
+	return append(appendLen(append(b, tag), len(js)), js...), true
+}
+
+func appendLen(b []byte, n int) []byte { return binary.AppendUvarint(b, uint64(n)) }
 
 // SameController reports whether two versions of a controller differ at
 // most in what the resolver does not read of it: its own labels and
