@@ -1,7 +1,9 @@
 package webhook
 
 import (
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/tilsyn/tilsyn/collect"
 )
@@ -114,9 +116,10 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 	if s.globalChange(c) {
 		return nil, nil, true
 	}
-	h := &hood{s: s, set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{}, inUnit: map[*entry]bool{},
-		services: map[*entry]bool{}, hostsDone: map[string]bool{}, exclude: c.ref(), truncated: map[objRef]bool{},
-		reads: reads, readsNodes: readsObjects[collect.Nodes], storage: map[*entry]bool{}}
+	h := hoods.Get().(*hood)
+	defer h.release()
+	h.s, h.exclude, h.reads, h.readsNodes = s, c.ref(), reads, readsObjects[collect.Nodes]
+	h.truncated = map[objRef]bool{}
 	home := c.ns
 	if c.t.Key == collect.Namespaces {
 		home = c.name
@@ -165,7 +168,35 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 		h.dedupe()
 	}
 	h.keepRead()
-	return h.list, h.truncated, false
+	return slices.Clone(h.list), h.truncated, false
+}
+
+// hoods keep the sets of neighbourhoods found, emptied, for the next: a
+// busy webhook finds thousands a second, and growing the sets again for
+// each costs more than finding what goes in them.
+var hoods = sync.Pool{New: func() any {
+	return &hood{set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{}, inUnit: map[*entry]bool{},
+		services: map[*entry]bool{}, hostsDone: map[string]bool{}, storage: map[*entry]bool{}}
+}}
+
+// maxPooledHood bounds the hoods kept for reuse, in objects.
+const maxPooledHood = 2048
+
+// release empties a hood into hoods; one grown large is left to the
+// garbage collector (emptying a map takes as long as its capacity).
+func (h *hood) release() {
+	if len(h.set) > maxPooledHood {
+		return
+	}
+	for _, m := range []map[*entry]bool{h.set, h.inUnit, h.services, h.storage} {
+		clear(m)
+	}
+	clear(h.namespaces)
+	clear(h.units)
+	clear(h.hostsDone)
+	h.list = h.list[:0]
+	h.s, h.reads, h.truncated = nil, nil, nil
+	hoods.Put(h)
 }
 
 // keepRead leaves out the objects of types the judging controls do not
