@@ -86,9 +86,10 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 		return nil, badf(http.StatusBadRequest, "empty body: want an admission.k8s.io/v1 AdmissionReview")
 	}
 	// One pass for a well-formed review, with the faster decoder (see
-	// fastJSON). A body either refuses is decoded again with encoding/json, whose
-	// messages say where the body is broken. The kind and version are
-	// checked first, so that the message says what the body is.
+	// fastJSON). A body either refuses is decoded again with
+	// encoding/json, whose messages say where the body is broken. The kind
+	// and version are checked first, so that the message says what the
+	// body is.
 	var review admissionv1.AdmissionReview
 	err := errInvalidJSON
 	if fastJSON(body) {
