@@ -133,16 +133,24 @@ func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new
 // must not be stored already: it would be replaced, not added.
 func (s *State) ownedLeaf(t collect.ResourceType, obj collect.Object) bool {
 	m := collect.Meta(obj)
-	owner, ok := controllerOwner(obj, m.Namespace)
-	if !ok {
-		return false
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.get(t.Key, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
-		return false
+	_, ok := s.addedUnderOwnerLocked(t, m, obj)
+	return ok && len(s.children[objRef{m.Namespace, t.Kind, m.Name}]) == 0
+}
+
+var podType, _ = collect.TypeByKey(collect.Pods)
+
+// addedUnderOwnerLocked returns the controlling owner of an object to be
+// created, when it has one stored with every controller above it, and no
+// object of its name is stored (it would be replaced, not added). The
+// caller holds s.mu.
+func (s *State) addedUnderOwnerLocked(t collect.ResourceType, m collect.ObjectMeta, obj collect.Object) (objRef, bool) {
+	owner, ok := controllerOwner(obj, m.Namespace)
+	if !ok || s.get(t.Key, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
+		return objRef{}, false
 	}
-	return len(s.children[objRef{m.Namespace, t.Kind, m.Name}]) == 0
+	return owner, true
 }
 
 // sameMemberExists reports whether the state holds a pod that is the same
@@ -151,18 +159,15 @@ func (s *State) ownedLeaf(t collect.ResourceType, obj collect.Object) bool {
 // come from its template, whatever pods it has). A pod of that name must
 // not be stored already: it would be replaced, not added.
 func (s *State) sameMemberExists(pod collect.Object) bool {
+	key, ok := mesh.MemberKey(pod) // none without a controlling owner
+	if !ok {
+		return false
+	}
 	m := collect.Meta(pod)
-	owner, ok := controllerOwner(pod, m.Namespace)
-	if !ok {
-		return false
-	}
-	key, ok := mesh.MemberKey(pod)
-	if !ok {
-		return false
-	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.get(collect.Pods, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
+	owner, ok := s.addedUnderOwnerLocked(podType, m, pod)
+	if !ok {
 		return false
 	}
 	for sibling := range s.children[owner] {

@@ -81,21 +81,13 @@ func TestJudgeSameMember(t *testing.T) {
 			break
 		}
 	}
-	for name, change := range map[string]func(o collect.Object){
-		"injection off": func(o collect.Object) {
-			setPath(o, []string{"metadata", "labels", "sidecar.istio.io/inject"}, "false")
-		},
-		"host network": func(o collect.Object) { setPath(o, []string{"spec", "hostNetwork"}, true) },
-		"no uid":       func(o collect.Object) { delete(collect.Map(o, "metadata"), "uid") },
-		"no owner":     func(o collect.Object) { delete(collect.Map(o, "metadata"), "ownerReferences") },
-		"owner not stored": func(o collect.Object) {
-			refs := collect.List(o, "metadata", "ownerReferences")
-			ref := deepCopy(refs[0].(map[string]any))
-			ref["name"] = "not-stored"
-			collect.Map(o, "metadata")["ownerReferences"] = []any{map[string]any(ref)}
-		},
-		"name stored": func(o collect.Object) { collect.Map(o, "metadata")["name"] = collect.Meta(pod).Name },
-	} {
+	changes := ownerChanges(pod)
+	changes["injection off"] = func(o collect.Object) {
+		setPath(o, []string{"metadata", "labels", "sidecar.istio.io/inject"}, "false")
+	}
+	changes["host network"] = func(o collect.Object) { setPath(o, []string{"spec", "hostNetwork"}, true) }
+	changes["no uid"] = func(o collect.Object) { delete(collect.Map(o, "metadata"), "uid") }
+	for name, change := range changes {
 		o := replica(pod, 1)
 		change(o)
 		v, err := j.Judge(context.Background(), rt, nil, o)
@@ -105,6 +97,22 @@ func TestJudgeSameMember(t *testing.T) {
 		if v.Unchanged {
 			t.Errorf("%s: admitted unevaluated", name)
 		}
+	}
+}
+
+// ownerChanges are changes to an object to be created beside stored, that
+// make its owner no reason to admit it unevaluated: no owner, an owner not
+// stored, or the name of stored itself.
+func ownerChanges(stored collect.Object) map[string]func(o collect.Object) {
+	return map[string]func(o collect.Object){
+		"no owner": func(o collect.Object) { delete(collect.Map(o, "metadata"), "ownerReferences") },
+		"owner not stored": func(o collect.Object) {
+			refs := collect.List(o, "metadata", "ownerReferences")
+			ref := deepCopy(refs[0].(map[string]any))
+			ref["name"] = "not-stored"
+			collect.Map(o, "metadata")["ownerReferences"] = []any{map[string]any(ref)}
+		},
+		"name stored": func(o collect.Object) { collect.Map(o, "metadata")["name"] = collect.Meta(stored).Name },
 	}
 }
 
@@ -182,16 +190,7 @@ func TestJudgeOwnedLeaf(t *testing.T) {
 		t.Fatalf("%d owned controllers in the cluster, none with pods", leaves)
 	}
 	t.Logf("%d controllers admitted unevaluated", leaves)
-	for name, change := range map[string]func(o collect.Object){
-		"no owner": func(o collect.Object) { delete(collect.Map(o, "metadata"), "ownerReferences") },
-		"owner not stored": func(o collect.Object) {
-			refs := collect.List(o, "metadata", "ownerReferences")
-			ref := deepCopy(refs[0].(map[string]any))
-			ref["name"] = "not-stored"
-			collect.Map(o, "metadata")["ownerReferences"] = []any{map[string]any(ref)}
-		},
-		"name stored": func(o collect.Object) { collect.Map(o, "metadata")["name"] = collect.Meta(leaf).Name },
-	} {
+	for name, change := range ownerChanges(leaf) {
 		o := sibling(leaf, 1)
 		change(o)
 		if v, err := j.Judge(context.Background(), leafType, nil, o); err != nil || v.Unchanged {
