@@ -135,10 +135,22 @@ func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace, shared); return err },
 		func() (err error) { drs, err = decodeDestRules(s, cfg, shared); return err },
 		func() error {
-			svcs, external = decodeServices(s, cfg.DomainSuffix), externalHosts(s)
+			if shared {
+				svcs = serviceMemo.get(s, serviceInputs, cfg.DomainSuffix, func() []service { return decodeServices(s, cfg.DomainSuffix) })
+			} else {
+				svcs = decodeServices(s, cfg.DomainSuffix)
+			}
+			external = externalHosts(s)
 			return nil
 		},
-		func() error { workloads = workloadsOf(s, inj, shared); return nil },
+		func() error {
+			if shared {
+				workloads = workloadMemo.get(s, workloadInputs, inj.Policy, func() []*Workload { return workloadsOf(s, inj, true) })
+			} else {
+				workloads = workloadsOf(s, inj, false)
+			}
+			return nil
+		},
 	}
 	n := 0
 	for _, objs := range s.Resources {
