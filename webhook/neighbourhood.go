@@ -529,6 +529,10 @@ func (h *hood) serviceHost(host string) (name, ns string, ok bool) {
 	return name, ns, ok && !strings.Contains(ns, ".")
 }
 
+// followWhole makes close follow a Service's workloads and policies in a
+// namespace added whole too, for the test holding that this adds nothing.
+var followWhole = false
+
 // close follows the relations of what was added until nothing new comes:
 // every Service brings the rules and entries for its host and the
 // workloads it selects; every rule or entry the Services its hosts name
@@ -541,8 +545,14 @@ func (h *hood) close() {
 		case collect.Services:
 			if !h.services[e] {
 				h.services[e] = true
-				h.backends(e.ns, e.selector)
-				h.addType(collect.PeerAuthentications, e.ns)
+				if !h.namespaces[e.ns] || followWhole {
+					// A namespace added whole holds these already, of
+					// the types read or related: the pods a Service
+					// selects, their owners and what those own are all
+					// in the Service's namespace.
+					h.backends(e.ns, e.selector)
+					h.addType(collect.PeerAuthentications, e.ns)
+				}
 				h.hosts([]string{e.name + "." + e.ns + ".svc." + h.s.domain})
 			}
 		case collect.PersistentVolumeClaims:

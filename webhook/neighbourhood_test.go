@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tilsyn/tilsyn/collect"
+	"github.com/tilsyn/tilsyn/evaluate"
+	"github.com/tilsyn/tilsyn/internal/synth"
 )
 
 // TestHostsIndexed checks the neighbourhood's host relations, found through
@@ -103,4 +106,62 @@ func TestHostsIndexed(t *testing.T) {
 	if diff := cmp.Diff([]string{"DestinationRule shop/dr-10", "DestinationRule shop/dr-9"}, names(h.list)); diff != "" {
 		t.Errorf("after deleting the rule for \"*\", db.example.com brings (-want +got):\n%s", diff)
 	}
+}
+
+// TestWholeNamespaceServices: a Service of a namespace added whole brings
+// nothing its namespace has not brought already, so its workloads and
+// policies are not followed again. Every object of a synthetic cluster,
+// created under a new name and updated, has the same neighbourhood either
+// way.
+func TestWholeNamespaceServices(t *testing.T) {
+	e, p := testEngine(t)
+	snap := synthCluster(t, synth.Scaled(0.02))
+	j := newTestJudge(t, e, p, snap)
+	s := j.state
+	refs := func(es []*entry) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.t.Kind+" "+e.ns+"/"+e.name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	hood := func(c change, sub *evaluate.Subset, whole bool) ([]string, []objRef, bool) {
+		followWhole = whole
+		defer func() { followWhole = false }()
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		entries, truncated, global := s.neighbourhood(c, j.reads[sub], sub.ReadsObjects(), true)
+		return refs(entries), slices.SortedFunc(maps.Keys(truncated), func(a, b objRef) int {
+			return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+		}), global
+	}
+	compared := 0
+	for _, rt := range collect.Registry {
+		sub := j.subsets[rt.Key]
+		if len(sub.IDs()) == 0 {
+			continue
+		}
+		for i, o := range snap.Resources[rt.Key] {
+			m := collect.Meta(o)
+			ns := m.Namespace
+			if !rt.Namespaced {
+				ns = ""
+			}
+			created := deepCopy(o)
+			collect.Map(created, "metadata")["name"] = fmt.Sprintf("%s-new-%d", m.Name, i)
+			for _, c := range []change{
+				{t: rt, ns: ns, name: m.Name + fmt.Sprintf("-new-%d", i), new: created},
+				{t: rt, ns: ns, name: m.Name, old: o, new: o},
+			} {
+				want, wantTrunc, wantGlobal := hood(c, sub, true)
+				got, gotTrunc, gotGlobal := hood(c, sub, false)
+				if diff := cmp.Diff(want, got); diff != "" || !slices.Equal(wantTrunc, gotTrunc) || wantGlobal != gotGlobal {
+					t.Errorf("%s %s/%s: neighbourhood differs (-following +not):\n%s", rt.Kind, c.ns, c.name, diff)
+				}
+				compared++
+			}
+		}
+	}
+	t.Logf("%d neighbourhoods compared", compared)
 }
