@@ -83,6 +83,12 @@ type hood struct {
 	readsNodes bool
 	// claims and volumes whose storage relations were followed.
 	storage map[*entry]bool
+	// What dedupe works with, kept with the hood for the next.
+	memberKeys   []podMember
+	firstMember  map[podMember]*entry
+	ownersStored map[objRef]bool
+	// The levels unit walks down, kept likewise.
+	queue, next []objRef
 }
 
 // change is what a request asks to store: the object's type, namespace
@@ -176,7 +182,8 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 // each costs more than finding what goes in them.
 var hoods = sync.Pool{New: func() any {
 	return &hood{set: map[*entry]bool{}, namespaces: map[string]bool{}, units: map[objRef]bool{}, inUnit: map[*entry]bool{},
-		services: map[*entry]bool{}, hostsDone: map[string]bool{}, storage: map[*entry]bool{}}
+		services: map[*entry]bool{}, hostsDone: map[string]bool{}, storage: map[*entry]bool{},
+		firstMember: map[podMember]*entry{}, ownersStored: map[objRef]bool{}}
 }}
 
 // maxPooledHood bounds the hoods kept for reuse, in objects.
@@ -194,7 +201,10 @@ func (h *hood) release() {
 	clear(h.namespaces)
 	clear(h.units)
 	clear(h.hostsDone)
-	h.list = h.list[:0]
+	clear(h.firstMember)
+	clear(h.ownersStored)
+	clear(h.memberKeys)
+	h.list, h.memberKeys = h.list[:0], h.memberKeys[:0]
 	h.s, h.reads, h.truncated = nil, nil, nil
 	hoods.Put(h)
 }
@@ -223,13 +233,9 @@ var related = map[string]bool{collect.Services: true, collect.PersistentVolumeCl
 // snapshot's order is kept: the resolver takes a workload's labels and
 // annotations from its first pod, which may be another pod's.
 func (h *hood) dedupe() {
-	type member struct {
-		owner objRef
-		key   string
-	}
-	keys := make([]member, len(h.list)) // zero for entries not alike
-	first := map[member]*entry{}
-	stored := map[objRef]bool{} // ownersStored, by owner: pods alike share one
+	keys := slices.Grow(h.memberKeys[:0], len(h.list))[:len(h.list)] // zero for entries not alike
+	clear(keys)
+	first, stored := h.firstMember, h.ownersStored // ownersStored, by owner: pods alike share one
 	for i, e := range h.list {
 		if e.member == "" || e.t.Key != collect.Pods {
 			continue
@@ -242,7 +248,7 @@ func (h *hood) dedupe() {
 		if !ok {
 			continue
 		}
-		k := member{e.owner, e.member}
+		k := podMember{e.owner, e.member}
 		keys[i] = k
 		if f, ok := first[k]; !ok || e.id < f.id {
 			first[k] = e
@@ -250,11 +256,18 @@ func (h *hood) dedupe() {
 	}
 	out := h.list[:0]
 	for i, e := range h.list {
-		if keys[i] == (member{}) || first[keys[i]] == e {
+		if keys[i] == (podMember{}) || first[keys[i]] == e {
 			out = append(out, e)
 		}
 	}
-	h.list = out
+	h.list, h.memberKeys = out, keys
+}
+
+// podMember is a pod as dedupe tells pods alike: its owner and its member
+// key (mesh.MemberKey).
+type podMember struct {
+	owner objRef
+	key   string
 }
 
 // globalChange reports whether a change can alter findings anywhere in
@@ -381,9 +394,9 @@ func (h *hood) unit(e *entry) {
 	if ended && topEntry != nil {
 		h.inUnit[topEntry] = true
 	}
-	queue := []objRef{top}
+	queue, next := append(h.queue[:0], top), h.next[:0]
 	for depth := 0; depth < 4 && len(queue) > 0; depth++ {
-		var next []objRef
+		next = next[:0]
 		for _, ref := range queue {
 			for child := range h.s.children[ref] {
 				h.add(child)
@@ -393,8 +406,9 @@ func (h *hood) unit(e *entry) {
 				next = append(next, objRef{child.ns, child.t.Kind, child.name})
 			}
 		}
-		queue = next
+		queue, next = next, queue
 	}
+	h.queue, h.next = queue, next
 	h.add(h.s.get(collect.Namespaces, "", e.ns))
 }
 
