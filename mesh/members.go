@@ -122,13 +122,28 @@ func appendLen(b []byte, n int) []byte { return binary.AppendUvarint(b, uint64(n
 // annotations (not its pod template's), resourceVersion, generation,
 // managedFields and status.
 func SameController(a, b collect.Object) bool {
-	view := func(o collect.Object) collect.Object {
-		out := without(o, "status")
-		md, _ := o["metadata"].(map[string]any)
-		out["metadata"] = without(md, "labels", "annotations", "resourceVersion", "generation", "managedFields")
-		return out
+	if !collect.EqualExcept(orEmpty(a), orEmpty(b), func(k string) bool { return k == "status" || k == "metadata" }) {
+		return false
 	}
-	return reflect.DeepEqual(view(a), view(b))
+	ma, _ := a["metadata"].(map[string]any)
+	mb, _ := b["metadata"].(map[string]any)
+	return collect.EqualExcept(orEmpty(ma), orEmpty(mb), func(k string) bool {
+		switch k {
+		case "labels", "annotations", "resourceVersion", "generation", "managedFields":
+			return true
+		}
+		return false
+	})
+}
+
+// empty stands for a map that is not there; never modified.
+var empty = map[string]any{}
+
+func orEmpty(m map[string]any) map[string]any {
+	if m == nil {
+		return empty
+	}
+	return m
 }
 
 // without returns a shallow copy of m without some keys.

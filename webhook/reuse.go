@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -197,41 +196,36 @@ func (s *State) ownersStored(owner objRef) bool {
 // metadata.generation, metadata.managedFields, the last-applied
 // annotation and status.
 func sameToFacts(a, b collect.Object) bool {
-	strip := func(o collect.Object) collect.Object {
-		out := make(collect.Object, len(o))
-		for k, v := range o {
-			if k != "status" {
-				out[k] = v
-			}
-		}
-		md, _ := o["metadata"].(map[string]any)
-		if md == nil {
-			return out
-		}
-		m := make(map[string]any, len(md))
-		for k, v := range md {
-			switch k {
-			case "resourceVersion", "generation", "managedFields":
-			case "annotations":
-				ann, _ := v.(map[string]any)
-				if _, ok := ann[collect.LastAppliedAnnotation]; ok {
-					rest := make(map[string]any, len(ann))
-					for ak, av := range ann {
-						if ak != collect.LastAppliedAnnotation {
-							rest[ak] = av
-						}
-					}
-					v = rest
-				}
-				m[k] = v
-			default:
-				m[k] = v
-			}
-		}
-		out["metadata"] = m
-		return out
+	ma, _ := a["metadata"].(map[string]any)
+	mb, _ := b["metadata"].(map[string]any)
+	if ma == nil || mb == nil {
+		// Metadata that is not an object is compared as it is.
+		return collect.EqualExcept(a, b, func(k string) bool { return k == "status" })
 	}
-	return reflect.DeepEqual(strip(a), strip(b))
+	if !collect.EqualExcept(a, b, func(k string) bool { return k == "status" || k == "metadata" }) ||
+		!collect.EqualExcept(ma, mb, func(k string) bool {
+			switch k {
+			case "resourceVersion", "generation", "managedFields", "annotations":
+				return true
+			}
+			return false
+		}) {
+		return false
+	}
+	va, hasA := ma["annotations"]
+	vb, hasB := mb["annotations"]
+	if hasA != hasB {
+		return false
+	}
+	xa, _ := va.(map[string]any)
+	xb, _ := vb.(map[string]any)
+	_, appliedA := xa[collect.LastAppliedAnnotation]
+	_, appliedB := xb[collect.LastAppliedAnnotation]
+	if !appliedA && !appliedB {
+		return collect.Equal(va, vb)
+	}
+	// The last-applied annotation is left out of a map that has it.
+	return collect.EqualExcept(xa, xb, func(k string) bool { return k == collect.LastAppliedAnnotation })
 }
 
 // judged is what is known of a part without the change: the digest of
