@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -75,12 +74,16 @@ var coverageObjects struct {
 
 // coverageValue returns input.coverage: every record by resource type.
 func coverageValue(cs []collect.Coverage) (*ast.Term, error) {
-	var key strings.Builder
+	var buf [1024]byte
+	key := buf[:0]
 	for _, c := range cs {
-		key.WriteString(c.Resource + "\x00" + string(c.Status) + "\x00" + strconv.Itoa(c.Count) + "\x00" + c.Reason + "\x00")
+		key = append(append(key, c.Resource...), 0)
+		key = append(append(key, c.Status...), 0)
+		key = append(strconv.AppendInt(key, int64(c.Count), 10), 0)
+		key = append(append(key, c.Reason...), 0)
 	}
 	coverageObjects.Lock()
-	t, ok := coverageObjects.m[key.String()]
+	t, ok := coverageObjects.m[string(key)]
 	coverageObjects.Unlock()
 	if ok {
 		return t, nil
@@ -99,7 +102,7 @@ func coverageValue(cs []collect.Coverage) (*ast.Term, error) {
 	if coverageObjects.m == nil || len(coverageObjects.m) >= 4096 {
 		coverageObjects.m = map[string]*ast.Term{}
 	}
-	coverageObjects.m[key.String()] = t
+	coverageObjects.m[string(key)] = t
 	return t, nil
 }
 

@@ -127,13 +127,13 @@ func (h *Handler) decide(ctx context.Context, req *admissionv1.AdmissionRequest)
 // name or labels. A Namespace is judged by its own name and labels.
 func (h *Handler) exemptNamespace(t collect.ResourceType, req *admissionv1.AdmissionRequest, obj collect.Object) (string, bool) {
 	ns := req.Namespace
-	var nsLabels map[string]string
+	var nsLabels objectLabels
 	if t.Key == collect.Namespaces {
-		m := collect.Meta(obj)
-		ns, nsLabels = m.Name, m.Labels
+		_, ns = collect.NamespaceName(obj)
+		nsLabels = collect.Map(obj, "metadata", "labels")
 	} else if ns != "" {
 		if o, ok := h.judge.state.Get(namespaceType, "", ns); ok {
-			nsLabels = collect.Meta(o).Labels
+			nsLabels = collect.Map(o, "metadata", "labels")
 		}
 	}
 	if ns == "" {
@@ -142,13 +142,33 @@ func (h *Handler) exemptNamespace(t collect.ResourceType, req *admissionv1.Admis
 	if slices.Contains(h.exempt.Namespaces, ns) {
 		return "namespace " + ns + " is exempt", true
 	}
-	if h.exempt.Selector != nil && !h.exempt.Selector.Empty() && h.exempt.Selector.Matches(labels.Set(nsLabels)) {
+	if h.exempt.Selector != nil && !h.exempt.Selector.Empty() && h.exempt.Selector.Matches(nsLabels) {
 		return "namespace " + ns + " is exempt by its labels (" + h.exempt.Selector.String() + ")", true
 	}
 	return "", false
 }
 
 var namespaceType, _ = collect.TypeByKey(collect.Namespaces)
+
+// objectLabels are an object's labels as a selector reads them
+// (labels.Labels), without copying them: values that are not strings are
+// not there, as for collect.StringMap.
+type objectLabels map[string]any
+
+func (l objectLabels) Has(key string) bool {
+	_, ok := l[key].(string)
+	return ok
+}
+
+func (l objectLabels) Get(key string) string {
+	v, _ := l[key].(string)
+	return v
+}
+
+func (l objectLabels) Lookup(key string) (string, bool) {
+	v, ok := l[key].(string)
+	return v, ok
+}
 
 // denial is the response to a request that introduces findings of
 // enforce-mode controls: the message names each control, the finding and

@@ -16,6 +16,7 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/tilsyn/tilsyn/collect"
 	"github.com/tilsyn/tilsyn/evaluate"
 	"github.com/tilsyn/tilsyn/profile"
 	"github.com/tilsyn/tilsyn/waiver"
@@ -275,5 +276,23 @@ func TestHandlerWaiver(t *testing.T) {
 	h := NewHandler(j, Options{})
 	if resp := response(t, post(t, h, fixture(t, "create-deployment-bypass.json"), "application/json")); !resp.Allowed {
 		t.Errorf("the waived finding denied the request: %s", resp.Result.Message)
+	}
+}
+
+// TestObjectLabels: selectors match an object's labels read in place as
+// they match the labels copied (collect.StringMap).
+func TestObjectLabels(t *testing.T) {
+	sets := []map[string]any{nil, {}, {"a": "b"}, {"a": "c"}, {"a": ""}, {"a": json.Number("1")}, {"a": true}, {"a": "b", "x": "y"}}
+	for _, expr := range []string{"a=b", "a!=b", "a", "!a", "a in (b,c)", "a notin (b)", "a=b,x=y", "a="} {
+		sel, err := labels.Parse(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range sets {
+			want := sel.Matches(labels.Set(collect.StringMap(map[string]any{"labels": m}, "labels")))
+			if got := sel.Matches(objectLabels(m)); got != want {
+				t.Errorf("%q on %v: %v, copied %v", expr, m, got, want)
+			}
+		}
 	}
 }

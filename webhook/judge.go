@@ -133,7 +133,8 @@ func AuditOnly(c evaluate.Control) bool { return slices.Contains(c.ReadsFacts, "
 // delete. Both are sanitized objects of type t.
 func (j *Judge) Judge(ctx context.Context, t collect.ResourceType, old, new collect.Object) (Verdict, error) {
 	if new != nil {
-		sub := j.subsetFor(t, collect.Meta(new).Name)
+		_, name := collect.NamespaceName(new)
+		sub := j.subsetFor(t, name)
 		if len(sub.IDs()) > 0 && j.unchanged(sub, t, old, new) {
 			// The change alters nothing the controls' facts are derived
 			// from: both sides would evaluate alike.
@@ -206,8 +207,8 @@ func (j *Judge) plan(t collect.ResourceType, old, new collect.Object, force bool
 	if obj == nil {
 		return nil, fmt.Errorf("no object to judge")
 	}
-	m := collect.Meta(obj)
-	c := change{t: t, ns: m.Namespace, name: m.Name, old: old, new: new}
+	ns, name := collect.NamespaceName(obj)
+	c := change{t: t, ns: ns, name: name, old: old, new: new}
 	if !t.Namespaced {
 		c.ns = ""
 	}
