@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"sync"
@@ -14,6 +15,9 @@ import (
 // writing a fact as JSON costs a fraction of building its OPA value. The
 // JSON is the exact key: toValue makes the value the JSON decodes to.
 var factTerms = &termMemo{max: 8192}
+
+// jsonBuffers hold the keys termMemo looks up.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // termMemo maps JSON encodings to OPA values; it is cleared when full.
 type termMemo struct {
@@ -40,17 +44,23 @@ func (c *termMemo) value(v any) (ast.Value, error) {
 }
 
 func (c *termMemo) one(v any) (ast.Value, error) {
-	js, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer jsonBuffers.Put(buf)
+	buf.Reset()
+	// What json.Marshal writes, and a newline, in a buffer kept for the
+	// next: the key is only copied when remembered.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return nil, err
 	}
+	js := buf.Bytes()
 	c.mu.Lock()
 	x, ok := c.m[string(js)]
 	c.mu.Unlock()
 	if ok {
 		return x, nil
 	}
-	if x, err = toValue(v); err != nil {
+	x, err := toValue(v)
+	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
