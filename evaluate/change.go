@@ -274,7 +274,7 @@ func (pr *Prepared) pathDigest(path string, v ast.Value) InputDigest {
 		// too (factTerms, meshValues).
 		return pr.u.e.digests.of(v)
 	}
-	return sha256.Sum256([]byte(v.String()))
+	return textDigest(v)
 }
 
 // stringKeys reports whether every key of obj is a string.
@@ -308,7 +308,7 @@ func objectDigest(obj ast.Object, elem func(key string, v ast.Value) InputDigest
 func (pr *Prepared) listDigest(key string, v ast.Value) InputDigest {
 	arr, ok := v.(*ast.Array)
 	if !ok {
-		return sha256.Sum256([]byte(v.String()))
+		return textDigest(v)
 	}
 	given := pr.part.Values[key]
 	h := sha256.New()
@@ -319,7 +319,7 @@ func (pr *Prepared) listDigest(key string, v ast.Value) InputDigest {
 		if key == "" || i < len(given) && given[i] != nil {
 			d = pr.u.e.digests.of(e)
 		} else {
-			d = sha256.Sum256([]byte(e.String()))
+			d = textDigest(e)
 		}
 		h.Write(d[:])
 	}
@@ -362,7 +362,7 @@ const maxDigests = 1 << 14
 func (m *digestMemo) of(v ast.Value) InputDigest {
 	key, ok := identity(v)
 	if !ok {
-		return sha256.Sum256([]byte(v.String()))
+		return textDigest(v)
 	}
 	m.mu.Lock()
 	d, ok := m.m[key]
@@ -370,7 +370,7 @@ func (m *digestMemo) of(v ast.Value) InputDigest {
 	if ok {
 		return d
 	}
-	d = sha256.Sum256([]byte(v.String()))
+	d = textDigest(v)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.m == nil || len(m.m) >= maxDigests {
@@ -379,6 +379,35 @@ func (m *digestMemo) of(v ast.Value) InputDigest {
 	m.m[key] = d
 	return d
 }
+
+// textDigest is the SHA-256 of v's canonical text (what String returns),
+// written into a buffer kept for the next.
+func textDigest(v ast.Value) InputDigest {
+	bp := textBuffers.Get().(*[]byte)
+	b := appendText((*bp)[:0], v)
+	d := sha256.Sum256(b)
+	if cap(b) <= maxTextBuffer {
+		*bp = b[:0]
+		textBuffers.Put(bp)
+	}
+	return d
+}
+
+// appendText appends v's canonical text to b.
+func appendText(b []byte, v ast.Value) []byte {
+	if a, ok := v.(interface{ AppendText([]byte) ([]byte, error) }); ok {
+		if out, err := a.AppendText(b); err == nil {
+			return out
+		}
+	}
+	return append(b, v.String()...)
+}
+
+var textBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// maxTextBuffer bounds the buffers kept: the text of a whole cluster's
+// input is written once in a while, and need not stay.
+const maxTextBuffer = 1 << 20
 
 // identity returns a value usable as a map key that stands for v's
 // identity: the pointer behind objects and arrays.

@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/tilsyn/tilsyn/collect"
 )
 
 func TestReadPaths(t *testing.T) {
@@ -122,5 +125,40 @@ func TestPreparedEvaluateSome(t *testing.T) {
 	}
 	if some[1].Control.ID != "" {
 		t.Errorf("MESH-06 was not asked for, got %s", some[1].Status)
+	}
+}
+
+// Digests hash the text OPA writes for a value: appendText writes what
+// String returns, for every value of a sample cluster's whole input.
+func TestAppendTextIsString(t *testing.T) {
+	e := engineWith(t, nil)
+	s, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{"../testdata/examples/nordic-fintech"}, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range e.Controls() {
+		if c.Phase != PhaseWaivers {
+			ids = append(ids, c.ID)
+		}
+	}
+	sub, err := e.Subset(context.Background(), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := sub.Prepare(Part{Snapshot: s, Scope: PersonalDataScope(s, testProfile(t), "istio-system")}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	ast.WalkTerms(pr.input, func(term *ast.Term) bool {
+		if got, want := string(appendText([]byte("x"), term.Value)), "x"+term.Value.String(); got != want {
+			t.Errorf("appendText wrote %.200q, String %.200q", got, want)
+		}
+		n++
+		return false
+	})
+	if n < 1000 {
+		t.Errorf("only %d values walked", n)
 	}
 }
