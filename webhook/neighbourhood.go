@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/tilsyn/tilsyn/collect"
@@ -442,105 +441,6 @@ func (h *hood) backends(ns string, sel map[string]string) {
 		return
 	}
 	h.s.selected(ns, sel, h.unit)
-}
-
-// hosts adds the DestinationRules and ServiceEntries for some hosts, and
-// the Services the hosts name.
-func (h *hood) hosts(hosts []string) {
-	for _, host := range hosts {
-		if host == "" || h.hostsDone[host] {
-			continue
-		}
-		h.hostsDone[host] = true
-		if isWildcard(host) {
-			h.servicesMatching(host)
-			for _, es := range h.s.wildcards {
-				for e := range es {
-					h.add(e)
-				}
-			}
-			for hh, es := range h.s.hosts {
-				if hostMatches(host, hh) {
-					for e := range es {
-						h.add(e)
-					}
-				}
-			}
-			continue
-		}
-		for e := range h.s.hosts[host] {
-			h.add(e)
-		}
-		// The patterns "*" and "*.suffix" that match the host: "*.suffix"
-		// matches when the host ends with ".suffix", a part of it that
-		// starts at one of its dots.
-		for e := range h.s.wildcards[""] {
-			h.add(e)
-		}
-		for i := range len(host) {
-			if host[i] == '.' {
-				for e := range h.s.wildcards[host[i:]] {
-					h.add(e)
-				}
-			}
-		}
-		if name, ns, ok := h.serviceHost(host); ok {
-			h.add(h.s.get(collect.Services, ns, name))
-		}
-	}
-}
-
-// servicesMatching adds the Services whose host, name.namespace.svc.<domain>,
-// a wildcard pattern matches (hostMatches), without spelling out the host
-// of every Service of the cluster: a namespace's Services all match, or
-// none does, unless the pattern is longer than ".namespace.svc.<domain>".
-func (h *hood) servicesMatching(pattern string) {
-	tail := ".svc." + h.s.domain
-	suffix := pattern[1:] // "" for "*"
-	for ns, byName := range h.s.objects[collect.Services] {
-		if n := len(suffix) - (1 + len(ns) + len(tail)); n > 0 {
-			if !endsWith(suffix, ".", ns, tail) {
-				continue
-			}
-			for name, svc := range byName {
-				if strings.HasSuffix(name, suffix[:n]) {
-					h.add(svc)
-				}
-			}
-			continue
-		}
-		if endsWith(suffix, ".", ns, tail) {
-			for _, svc := range byName {
-				h.add(svc)
-			}
-		}
-	}
-}
-
-// endsWith reports whether the concatenation of parts ends with suffix or,
-// when suffix is longer, whether suffix ends with their concatenation.
-func endsWith(suffix string, parts ...string) bool {
-	for i := len(parts) - 1; i >= 0 && suffix != ""; i-- {
-		p := parts[i]
-		if len(suffix) <= len(p) {
-			return strings.HasSuffix(p, suffix)
-		}
-		if !strings.HasSuffix(suffix, p) {
-			return false
-		}
-		suffix = suffix[:len(suffix)-len(p)]
-	}
-	return true
-}
-
-// serviceHost splits name.namespace.svc.<domain>.
-func (h *hood) serviceHost(host string) (name, ns string, ok bool) {
-	rest, found := strings.CutSuffix(host, ".svc."+h.s.domain)
-	if !found {
-		return "", "", false
-	}
-	name, ns, ok = strings.Cut(rest, ".")
-	return name, ns, ok && !strings.Contains(ns, ".")
 }
 
 // followWhole makes close follow a Service's workloads and policies in a
