@@ -43,14 +43,6 @@ func TestHostsIndexed(t *testing.T) {
 		"metadata": map[string]any{"name": "mixed", "namespace": "shop"},
 		"spec":     map[string]any{"hosts": []any{"api.example.com", "*.example.org"}}})
 
-	names := func(es []*entry) []string {
-		var out []string
-		for _, e := range es {
-			out = append(out, e.t.Kind+" "+e.ns+"/"+e.name)
-		}
-		slices.Sort(out)
-		return out
-	}
 	var all []*entry
 	for _, byNS := range s.objects {
 		for _, byName := range byNS {
@@ -70,7 +62,7 @@ func TestHostsIndexed(t *testing.T) {
 				want = append(want, e)
 			}
 		}
-		if diff := cmp.Diff(names(want), names(h.list)); diff != "" {
+		if diff := cmp.Diff(entryNames(want), entryNames(h.list)); diff != "" {
 			t.Errorf("Services pattern %q matches (-want +got):\n%s", p, diff)
 		}
 	}
@@ -94,7 +86,7 @@ func TestHostsIndexed(t *testing.T) {
 				want = append(want, svc)
 			}
 		}
-		if diff := cmp.Diff(names(want), names(h.list)); diff != "" {
+		if diff := cmp.Diff(entryNames(want), entryNames(h.list)); diff != "" {
 			t.Errorf("host %q brings (-want +got):\n%s", host, diff)
 		}
 	}
@@ -103,7 +95,7 @@ func TestHostsIndexed(t *testing.T) {
 	s.Delete(drType, "shop", "dr-0") // "*"
 	h := newHood()
 	h.hosts([]string{"db.example.com"})
-	if diff := cmp.Diff([]string{"DestinationRule shop/dr-10", "DestinationRule shop/dr-9"}, names(h.list)); diff != "" {
+	if diff := cmp.Diff([]string{"DestinationRule shop/dr-10", "DestinationRule shop/dr-9"}, entryNames(h.list)); diff != "" {
 		t.Errorf("after deleting the rule for \"*\", db.example.com brings (-want +got):\n%s", diff)
 	}
 }
@@ -118,21 +110,13 @@ func TestWholeNamespaceServices(t *testing.T) {
 	snap := synthCluster(t, synth.Scaled(0.02))
 	j := newTestJudge(t, e, p, snap)
 	s := j.state
-	refs := func(es []*entry) []string {
-		var out []string
-		for _, e := range es {
-			out = append(out, e.t.Kind+" "+e.ns+"/"+e.name)
-		}
-		slices.Sort(out)
-		return out
-	}
 	hood := func(c change, sub *evaluate.Subset, whole bool) ([]string, []objRef, bool) {
 		followWhole = whole
 		defer func() { followWhole = false }()
 		s.mu.RLock()
 		defer s.mu.RUnlock()
 		entries, truncated, global := s.neighbourhood(c, j.reads[sub], sub.ReadsObjects(), true)
-		return refs(entries), slices.SortedFunc(maps.Keys(truncated), func(a, b objRef) int {
+		return entryNames(entries), slices.SortedFunc(maps.Keys(truncated), func(a, b objRef) int {
 			return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
 		}), global
 	}
@@ -164,4 +148,14 @@ func TestWholeNamespaceServices(t *testing.T) {
 		}
 	}
 	t.Logf("%d neighbourhoods compared", compared)
+}
+
+// entryNames are the kinds, namespaces and names of entries, sorted.
+func entryNames(es []*entry) []string {
+	var out []string
+	for _, e := range es {
+		out = append(out, e.t.Kind+" "+e.ns+"/"+e.name)
+	}
+	slices.Sort(out)
+	return out
 }
