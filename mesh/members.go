@@ -136,12 +136,12 @@ func SameController(a, b collect.Object) bool {
 	})
 }
 
-// empty stands for a map that is not there; never modified.
-var empty = map[string]any{}
+// emptyObject stands for a map that is not there; never modified.
+var emptyObject = map[string]any{}
 
 func orEmpty(m map[string]any) map[string]any {
 	if m == nil {
-		return empty
+		return emptyObject
 	}
 	return m
 }
