@@ -131,11 +131,11 @@ func (j *Judge) unchanged(sub *evaluate.Subset, t collect.ResourceType, old, new
 // controller, so no pod's workload moves to it. An object of that name
 // must not be stored already: it would be replaced, not added.
 func (s *State) ownedLeaf(t collect.ResourceType, obj collect.Object) bool {
-	m := collect.Meta(obj)
+	ns, name := collect.NamespaceName(obj)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, ok := s.addedUnderOwnerLocked(t, m, obj)
-	return ok && len(s.children[objRef{m.Namespace, t.Kind, m.Name}]) == 0
+	_, ok := s.addedUnderOwnerLocked(t, obj)
+	return ok && len(s.children[objRef{ns, t.Kind, name}]) == 0
 }
 
 var podType, _ = collect.TypeByKey(collect.Pods)
@@ -144,9 +144,10 @@ var podType, _ = collect.TypeByKey(collect.Pods)
 // created, when it has one stored with every controller above it, and no
 // object of its name is stored (it would be replaced, not added). The
 // caller holds s.mu.
-func (s *State) addedUnderOwnerLocked(t collect.ResourceType, m collect.ObjectMeta, obj collect.Object) (objRef, bool) {
-	owner, ok := controllerOwner(obj, m.Namespace)
-	if !ok || s.get(t.Key, m.Namespace, m.Name) != nil || !s.ownersStored(owner) {
+func (s *State) addedUnderOwnerLocked(t collect.ResourceType, obj collect.Object) (objRef, bool) {
+	ns, name := collect.NamespaceName(obj)
+	owner, ok := controllerOwner(obj, ns)
+	if !ok || s.get(t.Key, ns, name) != nil || !s.ownersStored(owner) {
 		return objRef{}, false
 	}
 	return owner, true
@@ -162,10 +163,9 @@ func (s *State) sameMemberExists(pod collect.Object) bool {
 	if !ok {
 		return false
 	}
-	m := collect.Meta(pod)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	owner, ok := s.addedUnderOwnerLocked(podType, m, pod)
+	owner, ok := s.addedUnderOwnerLocked(podType, pod)
 	if !ok {
 		return false
 	}
