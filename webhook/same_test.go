@@ -133,7 +133,7 @@ func sameToFactsDefinition(a, b collect.Object) bool {
 // sameControllerDefinition is what mesh.SameController says, as copies
 // compared.
 func sameControllerDefinition(a, b collect.Object) bool {
-	without := func(m map[string]any, keys ...string) map[string]any {
+	except := func(m map[string]any, keys ...string) map[string]any {
 		out := make(map[string]any, len(m))
 		for k, v := range m {
 			out[k] = v
@@ -144,9 +144,9 @@ func sameControllerDefinition(a, b collect.Object) bool {
 		return out
 	}
 	view := func(o collect.Object) collect.Object {
-		out := without(o, "status")
+		out := except(o, "status")
 		md, _ := o["metadata"].(map[string]any)
-		out["metadata"] = without(md, "labels", "annotations", "resourceVersion", "generation", "managedFields")
+		out["metadata"] = except(md, "labels", "annotations", "resourceVersion", "generation", "managedFields")
 		return out
 	}
 	return reflect.DeepEqual(view(a), view(b))
