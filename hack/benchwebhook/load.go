@@ -81,8 +81,9 @@ func (r result) line() string {
 			100*steal.Seconds()/(float64(runtime.NumCPU())*r.elapsed.Seconds()))
 	}
 	if n := len(r.late); n > 0 {
-		s += fmt.Sprintf("\n    requests sent late by p50 %s, p99 %s, max %s (counted in the latencies)",
-			ms(r.late[n/2]), ms(r.late[(n-1)*99/100]), ms(r.late[n-1]))
+		over5, _ := slices.BinarySearch(r.late, 5*time.Millisecond+1)
+		s += fmt.Sprintf("\n    requests sent late by p50 %s, p99 %s, max %s, more than 5 ms late %d (counted in the latencies: "+
+			"with no errors, their p99 is at least this p99)", ms(r.late[n/2]), ms(r.late[(n-1)*99/100]), ms(r.late[n-1]), n-over5)
 	}
 	if r.firstError != "" {
 		s += "\n    first error: " + r.firstError

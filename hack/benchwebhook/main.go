@@ -67,6 +67,7 @@ type config struct {
 	kinds       string
 	runs        string
 	keep        bool
+	rest        time.Duration
 	loops       string
 	http2       bool
 	wrk         string
@@ -88,6 +89,7 @@ func main() {
 	flag.StringVar(&c.loops, "loops", "open,closed,wrk", "comma-separated loads to measure: open (constant rate), closed (concurrent connections) and wrk (the same closed loop sent by wrk)")
 	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary for the wrk loop (Debian's package wrk)")
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
+	flag.DurationVar(&c.rest, "rest", 10*time.Second, "before anything else, measure how promptly the machine at rest runs a thread that waits, for this long (0: not at all)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
 	// The pool is built with the webhook's own judge, whose memos stay
@@ -152,6 +154,9 @@ func run(ctx context.Context, c config) error {
 		defer os.RemoveAll(tmp)
 	}
 
+	if c.rest > 0 {
+		fmt.Printf("the machine at rest for %s: %s\n", c.rest, probeStalls(ctx, c.rest))
+	}
 	fmt.Printf("generating a cluster of about %d objects\n", c.objects)
 	snap, n, err := generate(filepath.Join(tmp, "cluster"), c.objects)
 	if err != nil {
