@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -232,12 +233,17 @@ func (rec *recorder) finish(start time.Time) result {
 // the due time. The pacer sleeps on a thread of its own with nanosleep:
 // Go's timers wake an idle process up to a millisecond late here, which
 // would be counted against the server.
-func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender) result {
+//
+// With a log, each request gets a line there: its due time (µs from the
+// start), its latency (µs, or "error"), its kind, operation and uid, which
+// the server's decision log names too.
+func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender, log io.Writer) result {
 	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
 	var wg sync.WaitGroup
+	var logMu sync.Mutex
 	start := time.Now()
 	paced := make(chan time.Time)
 	go func() {
@@ -263,7 +269,17 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 		go func() {
 			defer wg.Done()
 			err := send(ctx, c, s, rv)
-			rec.add(time.Since(due), err)
+			lat := time.Since(due)
+			rec.add(lat, err)
+			if log != nil {
+				took := strconv.FormatInt(lat.Microseconds(), 10)
+				if err != nil {
+					took = "error"
+				}
+				logMu.Lock()
+				fmt.Fprintf(log, "%d %s %s %s %s\n", due.Sub(start).Microseconds(), took, rv.kind, rv.op, rv.uid)
+				logMu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()

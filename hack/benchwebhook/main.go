@@ -25,16 +25,21 @@
 // sent over and over, and a change judged again in the same state gets
 // its earlier verdict, which a cluster's own traffic allows far less
 // often. Every figure comes with the machine's load average before and
-// after.
+// after, and the runs with how promptly the machine at rest runs a thread
+// that waits (-rest). -requests writes each open-loop request's latency
+// with its uid, which the server's decision log names with the time the
+// handler took.
 //
 //	make bench-webhook
 //	go run ./hack/benchwebhook -tilsyn bin/tilsyn -opa bin/opa -objects 10000 -rate 1000 -conns 64
 package main
 
 import (
+	"bufio"
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -68,6 +73,7 @@ type config struct {
 	runs        string
 	keep        bool
 	rest        time.Duration
+	requests    string
 	loops       string
 	http2       bool
 	wrk         string
@@ -90,6 +96,7 @@ func main() {
 	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary for the wrk loop (Debian's package wrk)")
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
 	flag.DurationVar(&c.rest, "rest", 10*time.Second, "before anything else, measure how promptly the machine at rest runs a thread that waits, for this long (0: not at all)")
+	flag.StringVar(&c.requests, "requests", "", "write each open-loop request's due time, latency, kind, operation and uid to this file (to join with the server's decision log)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
 	// The pool is built with the webhook's own judge, whose memos stay
@@ -185,6 +192,17 @@ func run(ctx context.Context, c config) error {
 	}
 	fmt.Println(pool.describe())
 
+	var requests *bufio.Writer
+	if c.requests != "" {
+		f, err := os.Create(c.requests)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		requests = bufio.NewWriter(f)
+		defer requests.Flush()
+		fmt.Fprintln(requests, "# due (µs from the loop's start), latency (µs), kind, operation, uid")
+	}
 	var results []result
 	measure := func(s *server, label string) error {
 		defer s.stop()
@@ -204,7 +222,12 @@ func run(ctx context.Context, c config) error {
 		if loops["open"] {
 			warmUp(ctx, client, s, pool, 8)
 			runtime.GC()
-			r := openLoop(ctx, s, pool, c.rate, c.duration, client)
+			var log io.Writer
+			if requests != nil {
+				fmt.Fprintf(requests, "# %s\n", label)
+				log = requests
+			}
+			r := openLoop(ctx, s, pool, c.rate, c.duration, client, log)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
 			results = append(results, r)
 			fmt.Println(r.line())

@@ -21,6 +21,7 @@ import (
 // would send, and the OPA query answering the same question.
 type review struct {
 	kind, op string
+	uid      string // the AdmissionReview request's, as the server logs it
 	body     []byte // AdmissionReview
 	opaPath  string // /v1/data/tilsyn/bench/<rule>
 	opaBody  []byte // {"input": ...}
@@ -150,13 +151,16 @@ func buildPool(ctx context.Context, snap *collect.Snapshot, n int, mix []mixEntr
 			return nil, err
 		}
 		opaBody := append(append([]byte(`{"input":`), in...), '}')
-		pool.reviews = append(pool.reviews, review{kind: t.Kind, op: m.op, body: body,
+		pool.reviews = append(pool.reviews, review{kind: t.Kind, op: m.op, uid: reviewUID(i), body: body,
 			opaPath: "/v1/data/tilsyn/bench/" + rule, opaBody: opaBody})
 		pool.counts[t.Kind+" "+strings.ToLower(m.op)]++
 	}
 	rng.Shuffle(len(pool.reviews), func(i, j int) { pool.reviews[i], pool.reviews[j] = pool.reviews[j], pool.reviews[i] })
 	return pool, writeBundle(opaDir, e, profJSON, rules)
 }
+
+// reviewUID is the uid of the pool's i-th review.
+func reviewUID(i int) string { return fmt.Sprintf("00000000-0000-4000-8000-%012d", i) }
 
 // change returns the old and new versions of a change of type t, made from
 // a random object of the cluster; nil when there is none to make.
@@ -217,7 +221,7 @@ func admissionReview(t collect.ResourceType, op string, old, obj collect.Object,
 	gvk := map[string]any{"group": t.Group, "version": t.Version, "kind": t.Kind}
 	gvr := map[string]any{"group": t.Group, "version": t.Version, "resource": t.Key}
 	req := map[string]any{
-		"uid": fmt.Sprintf("00000000-0000-4000-8000-%012d", i), "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
+		"uid": reviewUID(i), "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
 		"name": m.Name, "namespace": m.Namespace, "operation": op,
 		"userInfo": map[string]any{"username": "system:serviceaccount:kube-system:replicaset-controller",
 			"groups": []any{"system:serviceaccounts", "system:serviceaccounts:kube-system", "system:authenticated"}},
