@@ -234,10 +234,10 @@ func (rec *recorder) finish(start time.Time) result {
 // Go's timers wake an idle process up to a millisecond late here, which
 // would be counted against the server.
 //
-// With a log, each request gets a line there: its due time (µs from the
+// With perRequest, each request gets a line there: its due time (µs from the
 // start), its latency (µs, or "error"), its kind, operation and uid, which
 // the server's decision log names too.
-func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender, log io.Writer) result {
+func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender, perRequest io.Writer) result {
 	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
@@ -271,13 +271,13 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 			err := send(ctx, c, s, rv)
 			lat := time.Since(due)
 			rec.add(lat, err)
-			if log != nil {
+			if perRequest != nil {
 				took := strconv.FormatInt(lat.Microseconds(), 10)
 				if err != nil {
 					took = "error"
 				}
 				logMu.Lock()
-				fmt.Fprintf(log, "%d %s %s %s %s\n", due.Sub(start).Microseconds(), took, rv.kind, rv.op, rv.uid)
+				fmt.Fprintf(perRequest, "%d %s %s %s %s\n", due.Sub(start).Microseconds(), took, rv.kind, rv.op, rv.uid)
 				logMu.Unlock()
 			}
 		}()

@@ -200,7 +200,6 @@ func run(ctx context.Context, c config) error {
 		}
 		defer f.Close()
 		requests = bufio.NewWriter(f)
-		defer requests.Flush()
 		fmt.Fprintln(requests, "# due (µs from the loop's start), latency (µs), kind, operation, uid")
 	}
 	var results []result
@@ -222,12 +221,12 @@ func run(ctx context.Context, c config) error {
 		if loops["open"] {
 			warmUp(ctx, client, s, pool, 8)
 			runtime.GC()
-			var log io.Writer
+			var perRequest io.Writer
 			if requests != nil {
 				fmt.Fprintf(requests, "# %s\n", label)
-				log = requests
+				perRequest = requests
 			}
-			r := openLoop(ctx, s, pool, c.rate, c.duration, client, log)
+			r := openLoop(ctx, s, pool, c.rate, c.duration, client, perRequest)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
 			results = append(results, r)
 			fmt.Println(r.line())
@@ -294,6 +293,11 @@ func run(ctx context.Context, c config) error {
 		}
 		if err := measure(o, "opa"); err != nil {
 			return err
+		}
+	}
+	if requests != nil {
+		if err := requests.Flush(); err != nil {
+			return fmt.Errorf("-requests: %w", err)
 		}
 	}
 	fmt.Printf("\n%d objects; reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, pool.describe(), strings.Join(tilsynEnv, " "))
