@@ -27,7 +27,11 @@ type result struct {
 	latencies     []time.Duration
 	// late is, in an open loop, how late each request left the load
 	// generator: part of its latency that is not the server's.
-	late          []time.Duration
+	late []time.Duration
+	// slow holds the uids of an open loop's requests answered after
+	// more than slowRequest; share, what tilsyn's decision log says of them.
+	slow          map[string]bool
+	share         *slowShare
 	before, after machine
 	// cpu is the server's CPU time during the run; loadgen the load
 	// generator's own (this process), on the same cores.
@@ -85,6 +89,9 @@ func (r result) line() string {
 		over5, _ := slices.BinarySearch(r.late, 5*time.Millisecond+1)
 		s += fmt.Sprintf("\n    requests sent late by p50 %s, p99 %s, max %s, more than 5 ms late %d (counted in the latencies: "+
 			"with no errors, their p99 is at least this p99)", ms(r.late[n/2]), ms(r.late[(n-1)*99/100]), ms(r.late[n-1]), n-over5)
+	}
+	if r.share != nil {
+		s += "\n    " + r.share.String()
 	}
 	if r.firstError != "" {
 		s += "\n    first error: " + r.firstError
@@ -211,6 +218,17 @@ func (rec *recorder) add(d time.Duration, err error) {
 	rec.r.latencies = append(rec.r.latencies, d)
 }
 
+// slowOne records the uid of a request answered after more than
+// slowRequest.
+func (rec *recorder) slowOne(uid string) {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if rec.r.slow == nil {
+		rec.r.slow = map[string]bool{}
+	}
+	rec.r.slow[uid] = true
+}
+
 // late records how late the load generator was in sending a request.
 func (rec *recorder) late(d time.Duration) {
 	rec.mu.Lock()
@@ -271,6 +289,9 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 			err := send(ctx, c, s, rv)
 			lat := time.Since(due)
 			rec.add(lat, err)
+			if err == nil && lat > slowRequest {
+				rec.slowOne(rv.uid)
+			}
 			if perRequest != nil {
 				took := strconv.FormatInt(lat.Microseconds(), 10)
 				if err != nil {

@@ -226,8 +226,16 @@ func run(ctx context.Context, c config) error {
 				fmt.Fprintf(requests, "# %s\n", label)
 				perRequest = requests
 			}
+			offset := logSize(s.logFile)
 			r := openLoop(ctx, s, pool, c.rate, c.duration, client, perRequest)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
+			if !s.opa {
+				share, err := handlerShare(s.logFile, offset, r.slow)
+				if err != nil {
+					return fmt.Errorf("%s's decision log: %w", label, err)
+				}
+				r.share = &share
+			}
 			results = append(results, r)
 			fmt.Println(r.line())
 		}
