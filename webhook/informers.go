@@ -111,18 +111,7 @@ func StartInformers(ctx context.Context, cfg *rest.Config, s *State, log *slog.L
 // watch wires one informer to the state and starts it.
 func (inf *Informers) watch(ctx context.Context, informer cache.SharedIndexInformer, st collect.ServedType) error {
 	s, log := inf.state, inf.log
-	// The informer keeps its own copy of every object; drop what tilsyn
-	// never keeps from it.
-	if err := informer.SetTransform(func(obj any) (any, error) {
-		if m, err := meta.Accessor(obj); err == nil {
-			m.SetManagedFields(nil)
-			if ann := m.GetAnnotations(); ann[collect.LastAppliedAnnotation] != "" {
-				delete(ann, collect.LastAppliedAnnotation)
-				m.SetAnnotations(ann)
-			}
-		}
-		return obj, nil
-	}); err != nil {
+	if err := informer.SetTransform(keep(st)); err != nil {
 		return err
 	}
 	upsert := func(obj any) {
@@ -158,9 +147,30 @@ func (inf *Informers) watch(ctx context.Context, informer cache.SharedIndexInfor
 	return nil
 }
 
+// keep is an informer's transform. The informer keeps every object in its
+// store until the next event for it; keep reads each into the state's form
+// as it arrives, so that the store keeps the very map the state keeps
+// rather than a copy of its own. An object that cannot be read is stored
+// as it came (the event handler logs it); one already read is kept as it
+// is.
+func keep(st collect.ServedType) cache.TransformFunc {
+	return func(obj any) (any, error) {
+		if _, ok := obj.(*kept); ok {
+			return obj, nil
+		}
+		o, err := objectOf(obj, st)
+		if err != nil {
+			return obj, nil
+		}
+		return &kept{Unstructured: unstructured.Unstructured{Object: o}}, nil
+	}
+}
+
 // objectOf reads an informer's object into the live collector's form.
 func objectOf(obj any, st collect.ServedType) (collect.Object, error) {
 	switch o := obj.(type) {
+	case *kept:
+		return o.Object, nil
 	case *unstructured.Unstructured:
 		return collect.LiveObject(o.Object, st)
 	case *metav1.PartialObjectMetadata:
@@ -172,6 +182,11 @@ func objectOf(obj any, st collect.ServedType) (collect.Object, error) {
 	}
 	return nil, fmt.Errorf("unexpected object %T", obj)
 }
+
+// kept is an informer's object already in the state's form (numbers as
+// json.Number, sanitized), shared by the informer's store and the state.
+// Neither changes it: an update replaces the whole object in both.
+type kept struct{ unstructured.Unstructured }
 
 // Ready reports whether every informer has synced; the types are then
 // recorded as collected in the state's coverage.
