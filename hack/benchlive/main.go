@@ -73,35 +73,16 @@ func run(tilsyn, kubectl string, objects, runs int, hold bool) error {
 	if err != nil {
 		return err
 	}
-	var objs []collect.Object
-	for _, t := range collect.Registry {
-		objs = append(objs, snap.Resources[t.Key]...)
-	}
-	// The synthetic Jobs are dumps of Jobs a CronJob created: their
-	// selector names the uid the API server gave them, which a create
-	// accepts only as a manual selector.
-	for _, j := range snap.Resources[collect.Jobs] {
-		if spec := collect.Map(j, "spec"); spec != nil {
-			spec["manualSelector"] = true
-		}
-	}
-	// Cluster IPs come from the dumped cluster's range; this API server
-	// allocates its own.
-	for _, svc := range snap.Resources[collect.Services] {
-		if spec := collect.Map(svc, "spec"); spec != nil && spec["clusterIP"] != "None" {
-			delete(spec, "clusterIP")
-			delete(spec, "clusterIPs")
-		}
-	}
-	fmt.Printf("loading %d objects (%d generated)\n", len(objs), n)
+	fmt.Printf("loading the %d objects generated\n", n)
 	start := time.Now()
 	// The synthetic cluster has the system namespaces the API server
 	// creates by itself.
-	if err := c.Create(ctx, objs, testcluster.CreateOptions{AnyOrder: true, IgnoreExisting: true, Workers: 16}); err != nil {
+	loaded, err := c.CreateSnapshot(ctx, snap, testcluster.CreateOptions{AnyOrder: true, IgnoreExisting: true, Workers: 16})
+	if err != nil {
 		return err
 	}
-	fmt.Printf("loaded in %v\n", time.Since(start).Round(time.Second))
-	objs, snap = nil, nil
+	fmt.Printf("loaded %d objects in %v\n", loaded, time.Since(start).Round(time.Second))
+	snap = nil
 	runtime.GC()
 
 	kc := filepath.Join(tmp, "kubeconfig")

@@ -74,6 +74,32 @@ func (c *Cluster) CreateFromDir(ctx context.Context, dir string, opts CreateOpti
 	return snap, c.Create(ctx, objs, opts)
 }
 
+// CreateSnapshot creates the objects of every registered type of a
+// snapshot dumped from another cluster, changed as far as a fresh API
+// server needs to accept them: a Job's selector names the uid its own API
+// server gave it, which a create accepts only as a manual selector, and a
+// Service's cluster IPs come from the other cluster's range, so this API
+// server allocates its own. It returns how many objects it created (or
+// found, with IgnoreExisting).
+func (c *Cluster) CreateSnapshot(ctx context.Context, snap *collect.Snapshot, opts CreateOptions) (int, error) {
+	for _, j := range snap.Resources[collect.Jobs] {
+		if spec := collect.Map(j, "spec"); spec != nil {
+			spec["manualSelector"] = true
+		}
+	}
+	for _, svc := range snap.Resources[collect.Services] {
+		if spec := collect.Map(svc, "spec"); spec != nil && spec["clusterIP"] != "None" {
+			delete(spec, "clusterIP")
+			delete(spec, "clusterIPs")
+		}
+	}
+	var objs []collect.Object
+	for _, t := range collect.Registry {
+		objs = append(objs, snap.Resources[t.Key]...)
+	}
+	return len(objs), c.Create(ctx, objs, opts)
+}
+
 // Create creates objects as the admin. The API server sets
 // creationTimestamp itself, and tilsyn's mesh decisions depend on the
 // order of creation (the oldest PeerAuthentication wins), so objects are

@@ -2,6 +2,7 @@ package testcluster
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,6 +68,41 @@ func TestCluster(t *testing.T) {
 		}
 		if !created["b"].Before(created["a"]) || !created["a"].Before(created["c"]) {
 			t.Errorf("creation times b=%v a=%v c=%v, want b < a < c", created["b"], created["a"], created["c"])
+		}
+	})
+
+	t.Run("snapshot of another cluster", func(t *testing.T) {
+		ns := c.Namespace(t, nil)
+		// As another cluster's API server wrote them: the Job's selector
+		// names the uid it got there, the Service an address of its range.
+		uid := "0f2e4a8c-1b3d-4e5f-8a9b-0c1d2e3f4a5b"
+		job := collect.Object{"apiVersion": "batch/v1", "kind": "Job",
+			"metadata": map[string]any{"name": "backup-1", "namespace": ns},
+			"spec": map[string]any{
+				"selector": map[string]any{"matchLabels": map[string]any{"batch.kubernetes.io/controller-uid": uid}},
+				"template": map[string]any{
+					"metadata": map[string]any{"labels": map[string]any{"batch.kubernetes.io/controller-uid": uid, "job-name": "backup-1"}},
+					"spec":     map[string]any{"restartPolicy": "Never", "containers": []any{map[string]any{"name": "backup", "image": "backup:1"}}},
+				},
+			}}
+		svc := collect.Object{"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]any{"name": "api", "namespace": ns},
+			"spec": map[string]any{"clusterIP": "172.30.99.7", "clusterIPs": []any{"172.30.99.7"},
+				"ports": []any{map[string]any{"port": json.Number("443")}}}}
+		snap := &collect.Snapshot{Resources: map[string][]collect.Object{collect.Jobs: {job}, collect.Services: {svc}}}
+		n, err := c.CreateSnapshot(ctx, snap, CreateOptions{})
+		if err != nil || n != 2 {
+			t.Fatalf("CreateSnapshot: %d objects, %v", n, err)
+		}
+		if _, err := c.Admin().BatchV1().Jobs(ns).Get(ctx, "backup-1", metav1.GetOptions{}); err != nil {
+			t.Error(err)
+		}
+		got, err := c.Admin().CoreV1().Services(ns).Get(ctx, "api", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ip := got.Spec.ClusterIP; ip == "" || ip == "172.30.99.7" {
+			t.Errorf("cluster IP %q, want one of this API server's range", ip)
 		}
 	})
 
