@@ -81,8 +81,8 @@ wrk: ## install wrk (Debian's package) when missing, for make bench-webhook
 	@command -v wrk >/dev/null || \
 	{ $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk >/dev/null; }
 
-bench-webhook: build $(OPA) wrk ## the webhook against OPA's server: latency at 1,000 reviews/s and throughput at 64 connections, 10,000 objects
-	$(GO) run ./hack/benchwebhook -tilsyn $(BIN) -opa $(OPA) -objects 10000 -rate 1000 -conns 64 -cold
+bench-webhook: build tools $(OPA) wrk ## the webhook against OPA's server: latency at 1,000 reviews/s and throughput at 64 connections, 10,000 objects
+	KUBE_APISERVER=$(KUBE_APISERVER) ETCD=$(ETCD) $(GO) run ./hack/benchwebhook -tilsyn $(BIN) -opa $(OPA) -objects 10000 -rate 1000 -conns 64 -cold
 
 clean: ## remove build output and evidence
 	rm -rf bin out

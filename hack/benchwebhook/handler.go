@@ -23,18 +23,31 @@ const (
 // or after the handler: for a processor, the network, or the machine.
 type slowShare struct {
 	slow, logged, inHandler int
+	// sent and pool are set when the loop sent more requests than the
+	// pool holds: uids then repeat within the loop, and the log cannot
+	// tell which answer to one was slow, so nothing is looked up.
+	sent, pool int
 }
 
 func (s slowShare) String() string {
+	if s.sent > 0 {
+		return fmt.Sprintf("%d requests took over %s; the loop sent %d requests from a pool of %d, so uids repeat and the decision log cannot tell which was slow (a shorter -duration or a larger -pool can)",
+			s.slow, slowRequest, s.sent, s.pool)
+	}
 	return fmt.Sprintf("%d requests took over %s; by the decision log, the handler took over %s for %d of them (%d of the %d found in the log)",
 		s.slow, slowRequest, slowHandler, s.inHandler, s.logged, s.slow)
 }
 
 // handlerShare reads tilsyn's decision log, from offset on (where it ended
 // when the loop began: the pool's uids come back in every pass), for the
-// uids of slow requests.
-func handlerShare(logFile string, offset int64, slow map[string]bool) (slowShare, error) {
+// uids of slow requests. A loop that sent more requests than the pool
+// holds sent some uids twice; it is not looked up.
+func handlerShare(logFile string, offset int64, slow map[string]bool, sent, pool int) (slowShare, error) {
 	share := slowShare{slow: len(slow)}
+	if sent > pool {
+		share.sent, share.pool = sent, pool
+		return share, nil
+	}
 	if len(slow) == 0 {
 		return share, nil
 	}

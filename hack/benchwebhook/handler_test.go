@@ -22,7 +22,7 @@ func TestHandlerShare(t *testing.T) {
 	if err := os.WriteFile(log, []byte(warmUp+loop), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got, err := handlerShare(log, int64(len(warmUp)), map[string]bool{"a": true, "b": true, "c": true, "d": true, "x": true})
+	got, err := handlerShare(log, int64(len(warmUp)), map[string]bool{"a": true, "b": true, "c": true, "d": true, "x": true}, 6, 6)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,10 +34,18 @@ func TestHandlerShare(t *testing.T) {
 	if s := got.String(); !strings.Contains(s, "5 requests took over 5ms; by the decision log, the handler took over 4ms for 2 of them (4 of the 5 found in the log)") {
 		t.Errorf("String: %s", s)
 	}
-	if got, err := handlerShare(filepath.Join(t.TempDir(), "none.log"), 0, map[string]bool{"a": true}); err == nil {
+	if got, err := handlerShare(filepath.Join(t.TempDir(), "none.log"), 0, map[string]bool{"a": true}, 6, 6); err == nil {
 		t.Errorf("a missing log: %+v, no error", got)
 	}
-	if got, err := handlerShare("", 0, nil); err != nil || got != (slowShare{}) {
+	if got, err := handlerShare("", 0, nil, 6, 6); err != nil || got != (slowShare{}) {
 		t.Errorf("no slow requests: %+v, %v", got, err)
+	}
+	// A loop longer than the pool sends uids twice: the log is not read.
+	got, err = handlerShare(filepath.Join(t.TempDir(), "none.log"), 0, map[string]bool{"a": true}, 7, 6)
+	if want := (slowShare{slow: 1, sent: 7, pool: 6}); err != nil || got != want {
+		t.Errorf("loop longer than the pool: %+v, %v; want %+v", got, err, want)
+	}
+	if s := got.String(); !strings.Contains(s, "the loop sent 7 requests from a pool of 6, so uids repeat") {
+		t.Errorf("String: %s", s)
 	}
 }

@@ -1,7 +1,10 @@
 // Command benchwebhook measures the admission webhook under load against
 // OPA's own server answering the same policies and input. It generates a
-// synthetic cluster (internal/synth) of about -objects objects, starts
-// `tilsyn webhook --snapshot` on it and `opa run --server` with tilsyn's
+// synthetic cluster (internal/synth) of about -objects objects, creates it
+// on a real kube-apiserver and collects it back (-apiserver: the objects
+// as the API server returns them, with its defaults, as the webhook's
+// informers hold them), or reads a saved one (-snapshot), starts
+// `tilsyn webhook --snapshot` on that and `opa run --server` with tilsyn's
 // policies and profile, both over TLS on loopback, builds a pool of
 // admission reviews (creates and updates of the cluster's kinds, each with
 // a new name) and, for OPA, the input the webhook's policies see for the
@@ -32,6 +35,7 @@
 //
 //	make bench-webhook
 //	go run ./hack/benchwebhook -tilsyn bin/tilsyn -opa bin/opa -objects 10000 -rate 1000 -conns 64
+//	go run ./hack/benchwebhook -snapshot my-cluster.json -runs tilsyn -loops open
 package main
 
 import (
@@ -77,6 +81,8 @@ type config struct {
 	loops       string
 	http2       bool
 	wrk         string
+	apiServer   bool
+	snapshot    string
 }
 
 func main() {
@@ -97,6 +103,8 @@ func main() {
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
 	flag.DurationVar(&c.rest, "rest", 10*time.Second, "before anything else, measure how promptly the machine at rest runs a thread that waits, for this long (0: not at all)")
 	flag.StringVar(&c.requests, "requests", "", "write each open-loop request's due time, latency, kind, operation and uid to this file (to join with the server's decision log)")
+	flag.BoolVar(&c.apiServer, "apiserver", true, "create the cluster on a real kube-apiserver (the pinned build of make tools) and judge what a live collection reads back, with the API server's defaults, as the webhook's informers hold it (false: the generated manifests as read offline)")
+	flag.StringVar(&c.snapshot, "snapshot", "", "judge a snapshot saved by 'tilsyn collect' (your own cluster, or the one a run kept with -keep) instead of generating a cluster; the reviews change its objects")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
 	// The pool is built with the webhook's own judge, whose memos stay
@@ -164,11 +172,11 @@ func run(ctx context.Context, c config) error {
 	if c.rest > 0 {
 		fmt.Printf("the machine at rest for %s: %s\n", c.rest, probeStalls(ctx, c.rest))
 	}
-	fmt.Printf("generating a cluster of about %d objects\n", c.objects)
-	snap, n, err := generate(filepath.Join(tmp, "cluster"), c.objects)
+	snap, source, err := cluster(ctx, c, tmp)
 	if err != nil {
 		return err
 	}
+	n := objectCount(snap)
 	snapFile := filepath.Join(tmp, "snapshot.json")
 	f, err := os.Create(snapFile)
 	if err != nil {
@@ -179,7 +187,7 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	f.Close()
-	fmt.Printf("cluster: %d objects\n", n)
+	fmt.Printf("cluster: %d objects (%s)\n", n, source)
 
 	certs, err := writeCerts(tmp)
 	if err != nil {
@@ -230,7 +238,7 @@ func run(ctx context.Context, c config) error {
 			r := openLoop(ctx, s, pool, c.rate, c.duration, client, perRequest)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
 			if !s.opa {
-				share, err := handlerShare(s.logFile, offset, r.slow)
+				share, err := handlerShare(s.logFile, offset, r.slow, r.sent, len(pool.reviews))
 				if err != nil {
 					return fmt.Errorf("%s's decision log: %w", label, err)
 				}
@@ -308,7 +316,7 @@ func run(ctx context.Context, c config) error {
 			return fmt.Errorf("-requests: %w", err)
 		}
 	}
-	fmt.Printf("\n%d objects; reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, pool.describe(), strings.Join(tilsynEnv, " "))
+	fmt.Printf("\n%d objects (%s); reviews: %s\ntilsyn runs with %s (as deploy/webhook); OPA with its defaults\n", n, source, pool.describe(), strings.Join(tilsynEnv, " "))
 	fmt.Println(header())
 	for _, r := range results {
 		fmt.Println(r.line())
@@ -316,21 +324,42 @@ func run(ctx context.Context, c config) error {
 	return nil
 }
 
+// cluster is the cluster to judge against, and where it comes from: the
+// -snapshot given, or a synthetic one of about -objects objects,
+// generated and, with -apiserver, created on kube-apiserver and collected
+// back.
+func cluster(ctx context.Context, c config, tmp string) (*collect.Snapshot, string, error) {
+	if c.snapshot != "" {
+		snap, err := collect.ReadSnapshot(c.snapshot)
+		if err != nil {
+			return nil, "", fmt.Errorf("-snapshot: %w", err)
+		}
+		return snap, "from " + c.snapshot, nil
+	}
+	fmt.Printf("generating a cluster of about %d objects\n", c.objects)
+	snap, err := generate(filepath.Join(tmp, "cluster"), c.objects)
+	if err != nil || !c.apiServer {
+		return snap, "as generated", err
+	}
+	snap, err = throughAPIServer(ctx, snap)
+	return snap, "as collected from kube-apiserver", err
+}
+
 // generate writes a synthetic cluster of about n objects and reads it.
-func generate(dir string, n int) (*collect.Snapshot, int, error) {
+func generate(dir string, n int) (*collect.Snapshot, error) {
 	cfg := synth.Scaled(float64(n) / referenceObjects)
 	if _, err := synth.WriteDir(dir, cfg); err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	snap, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{dir}, Now: time.Now().UTC().Truncate(time.Second)})
-	if err != nil {
-		return nil, 0, err
-	}
+	return collect.FromManifests(collect.ManifestOptions{Paths: []string{dir}, Now: time.Now().UTC().Truncate(time.Second)})
+}
+
+func objectCount(snap *collect.Snapshot) int {
 	total := 0
 	for _, l := range snap.Resources {
 		total += len(l)
 	}
-	return snap, total, nil
+	return total
 }
 
 // machine is what the machine was doing at some moment, as /proc tells.
