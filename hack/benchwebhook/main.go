@@ -354,6 +354,7 @@ func generate(dir string, n int) (*collect.Snapshot, error) {
 	return collect.FromManifests(collect.ManifestOptions{Paths: []string{dir}, Now: time.Now().UTC().Truncate(time.Second)})
 }
 
+// objectCount is how many objects a snapshot holds.
 func objectCount(snap *collect.Snapshot) int {
 	total := 0
 	for _, l := range snap.Resources {

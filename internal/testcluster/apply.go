@@ -74,13 +74,13 @@ func (c *Cluster) CreateFromDir(ctx context.Context, dir string, opts CreateOpti
 	return snap, c.Create(ctx, objs, opts)
 }
 
-// CreateSnapshot creates the objects of every registered type of a
-// snapshot dumped from another cluster, changed as far as a fresh API
-// server needs to accept them: a Job's selector names the uid its own API
-// server gave it, which a create accepts only as a manual selector, and a
-// Service's cluster IPs come from the other cluster's range, so this API
-// server allocates its own. It returns how many objects it created (or
-// found, with IgnoreExisting).
+// CreateSnapshot creates (see Create) the objects of every registered
+// type of a snapshot dumped from another cluster, changed in place as far
+// as a fresh API server needs to accept them: a Job's selector names the
+// uid its own API server gave it, which a create accepts only as a manual
+// selector, and a Service's cluster IPs come from the other cluster's
+// range, so this API server allocates its own. It returns how many
+// objects it sent.
 func (c *Cluster) CreateSnapshot(ctx context.Context, snap *collect.Snapshot, opts CreateOptions) (int, error) {
 	for _, j := range snap.Resources[collect.Jobs] {
 		if spec := collect.Map(j, "spec"); spec != nil {
