@@ -21,6 +21,20 @@ func servedType(t *testing.T, key, version string) collect.ServedType {
 	return collect.ServedType{Type: rt, Version: version}
 }
 
+// keepOne is the informer's transform of one object, which must be kept.
+func keepOne(t *testing.T, st collect.ServedType, obj any) *kept {
+	t.Helper()
+	out, err := keep(st)(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, ok := out.(*kept)
+	if !ok {
+		t.Fatalf("transform gave %T, want *kept", out)
+	}
+	return k
+}
+
 // The informer's store and the state share one object in the state's form.
 func TestKeepSharesTheStatesObject(t *testing.T) {
 	st := servedType(t, collect.Services, "v1")
@@ -36,14 +50,8 @@ func TestKeepSharesTheStatesObject(t *testing.T) {
 		},
 		"spec": map[string]any{"ports": []any{map[string]any{"port": int64(8080)}}},
 	}}
-	out, err := keep(st)(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, ok := out.(*kept)
-	if !ok {
-		t.Fatalf("transform gave %T, want *kept", out)
-	}
+	k := keepOne(t, st, in)
+	out := any(k)
 	want := map[string]any{
 		"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{
@@ -75,14 +83,7 @@ func TestKeepSharesTheStatesObject(t *testing.T) {
 func TestKeepSecretsAsMetadata(t *testing.T) {
 	st := servedType(t, collect.Secrets, "v1")
 	in := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "shop", Labels: map[string]string{"app": "db"}}}
-	out, err := keep(st)(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, ok := out.(*kept)
-	if !ok {
-		t.Fatalf("transform gave %T, want *kept", out)
-	}
+	k := keepOne(t, st, in)
 	if got := collect.Meta(k.Object); got.Name != "db" || got.Namespace != "shop" || got.Labels["app"] != "db" {
 		t.Errorf("kept Secret metadata: %+v", got)
 	}
