@@ -273,9 +273,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 		for i := 0; i < n && ctx.Err() == nil; i++ {
 			due := start.Add(time.Duration(i) * interval)
 			if wait := time.Until(due); wait > 0 {
-				ts := syscall.NsecToTimespec(int64(wait))
-				for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
-				}
+				nanosleep(wait)
 			}
 			paced <- due
 		}

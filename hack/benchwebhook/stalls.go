@@ -29,12 +29,19 @@ func probeStalls(ctx context.Context, d time.Duration) stalls {
 	end := time.Now().Add(d)
 	for ctx.Err() == nil && time.Now().Before(end) {
 		start := time.Now()
-		ts := syscall.NsecToTimespec(int64(stallNap))
-		for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
-		}
+		nanosleep(stallNap)
 		s.add(time.Since(start) - stallNap)
 	}
 	return s
+}
+
+// nanosleep sleeps d with the nanosleep system call, resuming after
+// signals: the calling thread wakes as soon as the kernel runs it, where
+// Go's timers may wake an idle process up to a millisecond late.
+func nanosleep(d time.Duration) {
+	ts := syscall.NsecToTimespec(int64(d))
+	for syscall.Nanosleep(&ts, &ts) == syscall.EINTR {
+	}
 }
 
 // add counts one nap that ended late by late.
