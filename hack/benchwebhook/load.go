@@ -181,17 +181,24 @@ func (cs clientSender) post(ctx context.Context, path string, body []byte) error
 }
 
 // warmUp opens a sender's connections as a running API server has them:
-// a few requests at once.
-func warmUp(ctx context.Context, c sender, s *server, pool *reviewPool, n int) {
+// n requests at once, the reviews before the one at index from (sent
+// already, so that the run beginning at from sends nothing new first).
+func warmUp(ctx context.Context, c sender, s *server, pool *reviewPool, from, n int) {
 	var wg sync.WaitGroup
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			send(ctx, c, s, pool.reviews[i%len(pool.reviews)])
+			send(ctx, c, s, pool.at(from-n+i))
 		}()
 	}
 	wg.Wait()
+}
+
+// at is the pool's review at index i, counted round the pool.
+func (p *reviewPool) at(i int) review {
+	n := len(p.reviews)
+	return p.reviews[(i%n+n)%n]
 }
 
 // send posts one request of the pool to a server.
@@ -257,7 +264,7 @@ func (rec *recorder) finish(start time.Time) result {
 // With perRequest, each request gets a line there: its due time (µs from the
 // start), its latency (µs, or "error"), its kind, operation and uid, which
 // the server's decision log names too.
-func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time.Duration, c sender, perRequest io.Writer) result {
+func openLoop(ctx context.Context, s *server, pool *reviewPool, from, rate int, d time.Duration, c sender, perRequest io.Writer) result {
 	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	interval := time.Second / time.Duration(rate)
@@ -281,7 +288,7 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 	i := 0
 	for due := range paced {
 		rec.late(time.Since(due))
-		rv := pool.reviews[i%len(pool.reviews)]
+		rv := pool.at(from + i)
 		i++
 		wg.Add(1)
 		go func() {
@@ -310,11 +317,13 @@ func openLoop(ctx context.Context, s *server, pool *reviewPool, rate int, d time
 }
 
 // closedLoop runs conns connections for d, each sending its next request
-// when the last is answered.
-func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d time.Duration, certs *x509.CertPool) result {
+// when the last is answered: the pool's reviews in order, after the one
+// at index from.
+func closedLoop(ctx context.Context, s *server, pool *reviewPool, from, conns int, d time.Duration, certs *x509.CertPool) result {
 	rec := &recorder{r: result{before: machineNow()}}
 	cpu, own := s.cpu(), ownCPU()
 	var next atomic.Int64
+	next.Store(int64(from))
 	start := time.Now()
 	end := start.Add(d)
 	var wg sync.WaitGroup
@@ -325,7 +334,7 @@ func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d t
 		go func() {
 			defer wg.Done()
 			for time.Now().Before(end) && ctx.Err() == nil {
-				rv := pool.reviews[int(next.Add(1))%len(pool.reviews)]
+				rv := pool.at(int(next.Add(1)))
 				t := time.Now()
 				err := send(ctx, c, s, rv)
 				rec.add(time.Since(t), err)
@@ -334,7 +343,7 @@ func closedLoop(ctx context.Context, s *server, pool *reviewPool, conns int, d t
 	}
 	wg.Wait()
 	r := rec.finish(start)
-	r.cpu, r.loadgen = s.cpu()-cpu, ownCPU()-own
+	r.sent, r.cpu, r.loadgen = int(next.Load())-from, s.cpu()-cpu, ownCPU()-own
 	return r
 }
 

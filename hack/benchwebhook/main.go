@@ -93,7 +93,7 @@ func main() {
 	flag.IntVar(&c.rate, "rate", 1000, "open loop: reviews per second")
 	flag.IntVar(&c.conns, "conns", 64, "closed loop: concurrent connections")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "length of each measured run")
-	flag.DurationVar(&c.warmup, "warmup", 3*time.Second, "closed-loop warm-up before each server's runs")
+	flag.DurationVar(&c.warmup, "warmup", time.Minute, "before each server's runs, the closed loop until the server's peak memory settles (grows by less than 1% in 5s), for at most this long")
 	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
@@ -224,10 +224,13 @@ func run(ctx context.Context, c config) error {
 			defer apiServer.close()
 			client = apiServer
 		}
-		warm := closedLoop(ctx, s, pool, c.conns, c.warmup, certs.pool)
-		fmt.Printf("%s: warm-up %s\n", label, warm.short())
+		warm := settle(ctx, s, pool, c.conns, c.warmup, certs.pool)
+		fmt.Printf("%s: warm-up %s\n", label, warm)
 		if loops["open"] {
-			warmUp(ctx, client, s, pool, 8)
+			// Go on from where the warm-up stopped: what it sent last is
+			// what the server remembers best.
+			from := warm.sent + 1
+			warmUp(ctx, client, s, pool, from, 8)
 			runtime.GC()
 			var perRequest io.Writer
 			if requests != nil {
@@ -235,7 +238,7 @@ func run(ctx context.Context, c config) error {
 				perRequest = requests
 			}
 			offset := logSize(s.logFile)
-			r := openLoop(ctx, s, pool, c.rate, c.duration, client, perRequest)
+			r := openLoop(ctx, s, pool, from, c.rate, c.duration, client, perRequest)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
 			if !s.opa {
 				share, err := handlerShare(s.logFile, offset, r.slow, r.sent, len(pool.reviews))
@@ -249,7 +252,7 @@ func run(ctx context.Context, c config) error {
 		}
 		if loops["closed"] {
 			runtime.GC()
-			r := closedLoop(ctx, s, pool, c.conns, c.duration, certs.pool)
+			r := closedLoop(ctx, s, pool, 0, c.conns, c.duration, certs.pool)
 			r.server, r.label = label, fmt.Sprintf("closed loop %d conns", c.conns)
 			results = append(results, r)
 			fmt.Println(r.line())
