@@ -227,8 +227,9 @@ func run(ctx context.Context, c config) error {
 		warm := settle(ctx, s, pool, c.conns, c.warmup, certs.pool)
 		fmt.Printf("%s: warm-up %s\n", label, warm)
 		if loops["open"] {
-			// Go on from where the warm-up stopped: what it sent last is
-			// what the server remembers best.
+			// Go on from where the warm-up stopped: the reviews after it
+			// were sent the longest ago, none a repeat the server still
+			// remembers.
 			from := warm.sent + 1
 			warmUp(ctx, client, s, pool, from, 8)
 			runtime.GC()
