@@ -49,15 +49,12 @@ func (w warmth) String() string {
 func settle(ctx context.Context, s *server, pool *reviewPool, conns int, max time.Duration, certs *x509.CertPool) warmth {
 	var w warmth
 	w.peak = s.peakMemory()
-	sent := 0
 	for w.took < max && ctx.Err() == nil {
 		step := min(warmStep, max-w.took)
-		r := closedLoop(ctx, s, pool, sent, conns, step, certs)
-		sent += r.sent
+		w.merge(closedLoop(ctx, s, pool, w.sent, conns, step, certs))
 		w.took += step
-		w.merge(r)
 		peak := s.peakMemory()
-		if w.peak > 0 && peak > 0 && peak-w.peak < w.peak/100 {
+		if step == warmStep && w.peak > 0 && peak > 0 && peak-w.peak < w.peak/100 {
 			w.peak, w.settled = peak, true
 			return w
 		}
