@@ -47,7 +47,7 @@ func (u *Subset) Prepare(p Part, now time.Time) (*Prepared, error) {
 		return pr, nil
 	}
 	var err error
-	if pr.input, err = u.input(p.Snapshot, now, p.Scope, p.Values); err != nil {
+	if pr.input, err = u.input(p.Snapshot, now, p.Scope, p.Values, p.Passing); err != nil {
 		return nil, err
 	}
 	return pr, nil

@@ -148,6 +148,10 @@ type Part struct {
 	// given), for callers that convert each object once and evaluate it
 	// many times. Only the types the subset reads (ReadsObjects) matter.
 	Values map[string][]ast.Value
+	// Passing, when set, is an object of Snapshot seen this once, such as
+	// a change under review: nothing derived from it is remembered by its
+	// identity (mesh.ResolveShared).
+	Passing collect.Object
 }
 
 // ReadsObjects are the types whose objects (input.resources) the subset's
@@ -174,8 +178,8 @@ func (u *Subset) EvaluatePart(ctx context.Context, p Part, now time.Time) ([]Res
 
 // input derives the facts of s the subset's controls read and builds
 // their input.
-func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values map[string][]ast.Value) (ast.Value, error) {
-	m, err := mesh.ResolveShared(s)
+func (u *Subset) input(s *collect.Snapshot, now time.Time, scope Scope, values map[string][]ast.Value, passing collect.Object) (ast.Value, error) {
+	m, err := mesh.ResolveShared(s, passing)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +297,7 @@ func (c *meshValues) get(m *mesh.Result) (ast.Value, error) {
 // comparing with other Rego evaluators (make bench-webhook gives it to
 // OPA's own server).
 func (u *Subset) Input(s *collect.Snapshot, now time.Time, scope Scope) ([]byte, error) {
-	input, err := u.input(s, now, scope, nil)
+	input, err := u.input(s, now, scope, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ var destRuleSpecs = newMemo[*networkingv1alpha3.DestinationRule](4096)
 // (ResolveShared).
 var destRuleShared = newIdentityMemo[*networkingv1alpha3.DestinationRule](16384)
 
-func decodeDestRules(s *collect.Snapshot, cfg Config, shared bool) ([]*destRule, error) {
+func decodeDestRules(s *collect.Snapshot, cfg Config, sh *sharing) ([]*destRule, error) {
 	var out []*destRule
 	for i, o := range s.Resources[collect.DestinationRules] {
 		m := nameMeta(o)
@@ -103,7 +103,7 @@ func decodeDestRules(s *collect.Snapshot, cfg Config, shared bool) ([]*destRule,
 				})
 			}
 			var err error
-			if rm, isMap := raw.(map[string]any); shared && isMap {
+			if rm, isMap := raw.(map[string]any); isMap && sh.keeps(o) {
 				spec, err = destRuleShared.get(rm, decode)
 			} else {
 				spec, err = decode()

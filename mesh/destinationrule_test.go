@@ -34,7 +34,7 @@ func index(t *testing.T, docs ...string) (*destRuleIndex, *collect.Snapshot) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rules, err := decodeDestRules(s, cfg, false)
+	rules, err := decodeDestRules(s, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,6 +88,19 @@ func (m *identityMemo[V]) get(raw map[string]any, f func() (V, error)) (V, error
 	return v, nil
 }
 
+// sharing says what of a snapshot ResolveShared may remember by identity:
+// every object but the one passing through, seen this once (a change under
+// review). Its identity never comes again, so remembering anything by it
+// would only keep it, and what it holds, alive until the memo is emptied.
+// A nil sharing remembers nothing (Resolve).
+type sharing struct{ passing unsafe.Pointer }
+
+// keeps reports whether what is decoded from o may be remembered by its
+// identity.
+func (sh *sharing) keeps(o collect.Object) bool {
+	return sh != nil && reflect.ValueOf(o).UnsafePointer() != sh.passing
+}
+
 // workloadMemo remembers the workloads of shared snapshots (ResolveShared)
 // by the identity of the objects they are derived from: every
 // neighbourhood of a change that is not a pod or a controller — a
@@ -125,8 +138,9 @@ type listEntry[V any] struct {
 }
 
 // get returns f() for the lists of s of the given types and a tag that
-// stands for whatever else f reads, computed once while remembered.
-func (m *listMemo[V]) get(s *collect.Snapshot, types []string, tag string, f func() V) V {
+// stands for whatever else f reads, computed once while remembered. Lists
+// holding the object passing through are not remembered.
+func (m *listMemo[V]) get(s *collect.Snapshot, sh *sharing, types []string, tag string, f func() V) V {
 	lists := make([][]collect.Object, len(types))
 	m.mu.Lock()
 	if m.m == nil {
@@ -141,7 +155,11 @@ func (m *listMemo[V]) get(s *collect.Snapshot, types []string, tag string, f fun
 		lists[i] = s.Resources[t]
 		maphash.WriteComparable(&h, len(lists[i]))
 		for _, o := range lists[i] {
-			maphash.WriteComparable(&h, reflect.ValueOf(o).UnsafePointer())
+			p := reflect.ValueOf(o).UnsafePointer()
+			if sh != nil && p == sh.passing {
+				return f()
+			}
+			maphash.WriteComparable(&h, p)
 		}
 	}
 	key := h.Sum64()

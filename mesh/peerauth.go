@@ -61,7 +61,7 @@ func older(a, b *peerAuth) bool {
 	return a.name < b.name
 }
 
-func decodePeerAuths(s *collect.Snapshot, root string, shared bool) ([]*peerAuth, error) {
+func decodePeerAuths(s *collect.Snapshot, root string, sh *sharing) ([]*peerAuth, error) {
 	var out []*peerAuth
 	for i, o := range s.Resources[collect.PeerAuthentications] {
 		m := nameMeta(o)
@@ -78,7 +78,7 @@ func decodePeerAuths(s *collect.Snapshot, root string, shared bool) ([]*peerAuth
 				})
 			}
 			var err error
-			if rm, isMap := raw.(map[string]any); shared && isMap {
+			if rm, isMap := raw.(map[string]any); isMap && sh.keeps(o) {
 				spec, err = peerAuthShared.get(rm, decode)
 			} else {
 				spec, err = decode()

@@ -2,6 +2,7 @@ package mesh
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -107,15 +108,19 @@ type DestinationRuleFact struct {
 
 // Resolve derives workloads, the mTLS inventory and the PeerAuthentication
 // and DestinationRule facts from a snapshot.
-func Resolve(s *collect.Snapshot) (*Result, error) { return resolveWith(s, false) }
+func Resolve(s *collect.Snapshot) (*Result, error) { return resolveWith(s, nil) }
 
 // ResolveShared is Resolve for callers that resolve many snapshots sharing
 // objects which are never modified once resolved (the admission webhook's
 // cluster state): what is decoded from an object is remembered by the
-// object's identity, not read again.
-func ResolveShared(s *collect.Snapshot) (*Result, error) { return resolveWith(s, true) }
+// object's identity, not read again. passing, when not nil, is an object
+// of s seen this once, such as a change under review: nothing is
+// remembered by its identity.
+func ResolveShared(s *collect.Snapshot, passing collect.Object) (*Result, error) {
+	return resolveWith(s, &sharing{passing: reflect.ValueOf(passing).UnsafePointer()})
+}
 
-func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
+func resolveWith(s *collect.Snapshot, sh *sharing) (*Result, error) {
 	cfg, err := ConfigFromSnapshot(s)
 	if err != nil {
 		return nil, err
@@ -132,11 +137,11 @@ func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 		g         errgroup.Group
 	)
 	steps := []func() error{
-		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace, shared); return err },
-		func() (err error) { drs, err = decodeDestRules(s, cfg, shared); return err },
+		func() (err error) { pas, err = decodePeerAuths(s, cfg.RootNamespace, sh); return err },
+		func() (err error) { drs, err = decodeDestRules(s, cfg, sh); return err },
 		func() error {
-			if shared {
-				svcs = serviceMemo.get(s, serviceInputs, cfg.DomainSuffix, func() []service { return decodeServices(s, cfg.DomainSuffix) })
+			if sh != nil {
+				svcs = serviceMemo.get(s, sh, serviceInputs, cfg.DomainSuffix, func() []service { return decodeServices(s, cfg.DomainSuffix) })
 			} else {
 				svcs = decodeServices(s, cfg.DomainSuffix)
 			}
@@ -144,10 +149,10 @@ func resolveWith(s *collect.Snapshot, shared bool) (*Result, error) {
 			return nil
 		},
 		func() error {
-			if shared {
-				workloads = workloadMemo.get(s, workloadInputs, inj.Policy, func() []*Workload { return workloadsOf(s, inj, true) })
+			if sh != nil {
+				workloads = workloadMemo.get(s, sh, workloadInputs, inj.Policy, func() []*Workload { return workloadsOf(s, inj, sh) })
 			} else {
-				workloads = workloadsOf(s, inj, false)
+				workloads = workloadsOf(s, inj, nil)
 			}
 			return nil
 		},

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"maps"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,12 +38,99 @@ func TestResolveShared(t *testing.T) {
 		for _, v := range variants {
 			want := resultJSON(t, Resolve)(v.snap)
 			for i := 0; i < 2; i++ {
-				if diff := cmp.Diff(want, resultJSON(t, ResolveShared)(v.snap)); diff != "" {
+				if diff := cmp.Diff(want, resultJSON(t, sharedPassing(nil))(v.snap)); diff != "" {
 					t.Errorf("%s, %s, pass %d: ResolveShared differs from Resolve (-want +got):\n%s", name, v.name, i, diff)
 				}
 			}
 		}
 	}
+}
+
+// TestResolvePassing: an object passing through (a change under review)
+// is resolved as any other, and nothing is remembered by its identity, nor
+// by the identity of what it holds.
+func TestResolvePassing(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := synth.WriteDir(dir, synth.Scaled(0.005)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{dir}, Now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ResolveShared(s, nil); err != nil { // the cluster's own objects, remembered
+		t.Fatal(err)
+	}
+	for _, key := range []string{collect.Pods, collect.Deployments, collect.PeerAuthentications, collect.DestinationRules, collect.Services} {
+		if len(s.Resources[key]) == 0 {
+			t.Fatalf("no %s in the synthetic cluster", key)
+		}
+		passing := copyObject(t, s.Resources[key][0])
+		c := *s
+		c.Resources = maps.Clone(s.Resources)
+		c.Resources[key] = append([]collect.Object{passing}, s.Resources[key][1:]...)
+		want := resultJSON(t, Resolve)(&c)
+		if diff := cmp.Diff(want, resultJSON(t, sharedPassing(passing))(&c)); diff != "" {
+			t.Errorf("%s passing: ResolveShared differs from Resolve (-want +got):\n%s", key, diff)
+		}
+		if held := remembered(passing); held != "" {
+			t.Errorf("%s passing: %s remembered", key, held)
+		}
+	}
+}
+
+// remembered names the memo that holds o, or a map of o, by identity.
+func remembered(o collect.Object) string {
+	maps := map[unsafe.Pointer]bool{reflect.ValueOf(o).UnsafePointer(): true}
+	for _, path := range [][]string{{"metadata"}, {"spec", "template", "metadata"}} {
+		md := collect.Map(o, path...)
+		for _, k := range []string{"labels", "annotations"} {
+			if m, ok := md[k].(map[string]any); ok {
+				maps[reflect.ValueOf(m).UnsafePointer()] = true
+			}
+		}
+	}
+	if spec, ok := o["spec"].(map[string]any); ok {
+		maps[reflect.ValueOf(spec).UnsafePointer()] = true
+	}
+	for p := range maps {
+		if _, ok := labelMaps.m[p]; ok {
+			return "labelMaps"
+		}
+		if _, ok := peerAuthShared.m[p]; ok {
+			return "peerAuthShared"
+		}
+		if _, ok := destRuleShared.m[p]; ok {
+			return "destRuleShared"
+		}
+	}
+	for name, lists := range map[string]func() [][][]collect.Object{"workloadMemo": workloadMemo.lists, "serviceMemo": serviceMemo.lists} {
+		for _, entry := range lists() {
+			for _, list := range entry {
+				for _, x := range list {
+					if maps[reflect.ValueOf(x).UnsafePointer()] {
+						return name
+					}
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// lists are the lists of every entry.
+func (m *listMemo[V]) lists() [][][]collect.Object {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out [][][]collect.Object
+	for _, e := range m.m {
+		out = append(out, e.lists)
+	}
+	return out
+}
+
+func sharedPassing(passing collect.Object) func(*collect.Snapshot) (*Result, error) {
+	return func(s *collect.Snapshot) (*Result, error) { return ResolveShared(s, passing) }
 }
 
 type variant struct {

@@ -105,7 +105,7 @@ type objKey struct{ ns, kind, name string }
 // template, on which the injection rules are evaluated as istiod's
 // webhook would. The result is sorted by namespace, kind and name.
 func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
-	return workloadsOf(s, injector, false)
+	return workloadsOf(s, injector, nil)
 }
 
 // labelMaps remembers labels and annotations converted to strings, by the
@@ -115,9 +115,9 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 var labelMaps = newIdentityMemo[map[string]string](16384)
 
 // metaOf is collect.Meta, with labels and annotations remembered when
-// shared.
-func metaOf(o collect.Object, shared bool) collect.ObjectMeta {
-	if !shared {
+// kept (sharing.keeps of the object o is, or is part of).
+func metaOf(o collect.Object, keep bool) collect.ObjectMeta {
+	if !keep {
 		return collect.Meta(o)
 	}
 	md, _ := o["metadata"].(map[string]any)
@@ -140,10 +140,10 @@ func sharedStringMap(md map[string]any, key string) map[string]string {
 	return v
 }
 
-func workloadsOf(s *collect.Snapshot, injector InjectorConfig, shared bool) []*Workload {
+func workloadsOf(s *collect.Snapshot, injector InjectorConfig, sh *sharing) []*Workload {
 	nsLabels := map[string]map[string]string{}
 	for _, ns := range s.Resources[collect.Namespaces] {
-		m := metaOf(ns, shared)
+		m := metaOf(ns, sh.keeps(ns))
 		nsLabels[m.Name] = m.Labels
 	}
 	// Index controllers and who owns them.
@@ -182,7 +182,7 @@ func workloadsOf(s *collect.Snapshot, injector InjectorConfig, shared bool) []*W
 	}
 	// Pods first: what runs is the truth.
 	for i, p := range s.Resources[collect.Pods] {
-		m := metaOf(p, shared)
+		m := metaOf(p, sh.keeps(p))
 		k := objKey{m.Namespace, "Pod", m.Name}
 		if ok, has := controllerOwner(p, m.Namespace); has {
 			k = top(ok)
@@ -217,7 +217,7 @@ func workloadsOf(s *collect.Snapshot, injector InjectorConfig, shared bool) []*W
 			if tpl == nil {
 				continue
 			}
-			tm := metaOf(tpl, shared)
+			tm := metaOf(tpl, sh.keeps(o))
 			w := get(k)
 			w.Source = "template"
 			w.Labels, w.Annotations = tm.Labels, tm.Annotations

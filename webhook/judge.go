@@ -191,6 +191,7 @@ func (p *plan) part(after bool) evaluate.Part {
 	}
 	if !p.built[i] {
 		out.Snapshot, out.Values = part(p.entries, extra, p.t, p.reads, p.coverage)
+		out.Passing = extra
 		p.built[i] = true
 	}
 	return *out
