@@ -115,7 +115,8 @@ func Workloads(s *collect.Snapshot, injector InjectorConfig) []*Workload {
 var labelMaps = newIdentityMemo[map[string]string](16384)
 
 // metaOf is collect.Meta, with labels and annotations remembered when
-// kept (sharing.keeps of the object o is, or is part of).
+// keep: sharing.keeps of the object o belongs to (o itself, or the
+// controller whose pod template o is).
 func metaOf(o collect.Object, keep bool) collect.ObjectMeta {
 	if !keep {
 		return collect.Meta(o)
