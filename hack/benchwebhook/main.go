@@ -8,7 +8,9 @@
 // policies and profile, both over TLS on loopback, builds a pool of
 // admission reviews (creates and updates of the cluster's kinds, each with
 // a new name) and, for OPA, the input the webhook's policies see for the
-// same change, then runs on each server in turn:
+// same change, then warms each server up with the closed loop until its
+// peak memory settles (-warmup: a server that has run for a while, its
+// caches full) and runs on it in turn:
 //
 //   - open loop: requests sent at a constant -rate per second whatever
 //     the answers, over HTTP/1.1 connections kept open as the API server
