@@ -26,10 +26,13 @@
 //   - the same closed loop sent by wrk (Debian's package): a load
 //     generator written apart from the server, and cheaper still.
 //
-// tilsyn is measured as deployed and again with --repeats 0: the pool is
-// sent over and over, and a change judged again in the same state gets
-// its earlier verdict, which a cluster's own traffic allows far less
-// often. Every figure comes with the machine's load average before and
+// First comes the floor (floor.go): a webhook that admits every review
+// without judging it, measured the same way, which shows what the
+// machine, the load generator, TLS and HTTP cost at that moment; what
+// tilsyn adds is the difference. tilsyn is measured as deployed and again
+// with --repeats 0: the pool is sent over and over, and a change judged
+// again in the same state gets its earlier verdict, which a cluster's own
+// traffic allows far less often. Every figure comes with the machine's load average before and
 // after, and the runs with how promptly the machine at rest runs a thread
 // that waits (-rest). Each open loop of tilsyn says for how many of its
 // requests over 5 ms the handler itself took over 4 ms, by the server's
@@ -88,6 +91,9 @@ type config struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == floorCommand {
+		os.Exit(serveFloor(os.Args[2:]))
+	}
 	var c config
 	flag.StringVar(&c.tilsyn, "tilsyn", "bin/tilsyn", "tilsyn binary to measure")
 	flag.StringVar(&c.opa, "opa", "bin/opa", "OPA binary to compare with (built from the OPA module of go.mod)")
@@ -99,7 +105,7 @@ func main() {
 	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
-	flag.StringVar(&c.runs, "runs", "tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa")
+	flag.StringVar(&c.runs, "runs", "floor,tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa, floor (a webhook that admits every review without judging it: what the machine, TLS and HTTP cost at the time)")
 	flag.StringVar(&c.loops, "loops", "open,closed,wrk", "comma-separated loads to measure: open (constant rate), closed (concurrent connections) and wrk (the same closed loop sent by wrk)")
 	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary for the wrk loop (Debian's package wrk)")
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
@@ -135,7 +141,7 @@ func choices(flag, list string, known ...string) (map[string]bool, error) {
 }
 
 func run(ctx context.Context, c config) error {
-	runs, err := choices("-runs", c.runs, "tilsyn", "norepeats", "opa")
+	runs, err := choices("-runs", c.runs, "tilsyn", "norepeats", "opa", "floor")
 	if err != nil {
 		return err
 	}
@@ -243,7 +249,7 @@ func run(ctx context.Context, c config) error {
 			offset := logSize(s.logFile)
 			r := openLoop(ctx, s, pool, from, c.rate, c.duration, client, perRequest)
 			r.server, r.label = label, fmt.Sprintf("open loop %d/s", c.rate)
-			if !s.opa {
+			if s.name == "tilsyn" {
 				share, err := handlerShare(s.logFile, offset, r.slow, r.sent, len(pool.reviews))
 				if err != nil {
 					return fmt.Errorf("%s's decision log: %w", label, err)
@@ -278,6 +284,15 @@ func run(ctx context.Context, c config) error {
 	tilsynArgs := []string{"--snapshot", snapFile}
 	if c.http2 {
 		tilsynArgs = append(tilsynArgs, "--http2")
+	}
+	if runs["floor"] {
+		f, err := startFloor(certs, tmp)
+		if err != nil {
+			return err
+		}
+		if err := measure(f, "floor"); err != nil {
+			return err
+		}
 	}
 	if runs["tilsyn"] {
 		s, err := startTilsyn(c.tilsyn, certs, tmp, tilsynArgs)
