@@ -160,7 +160,8 @@ func checkUpdate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collec
 	}
 }
 
-// TestEquivalence proves the neighbourhoods on the sample clusters: for
+// TestEquivalence proves the neighbourhoods on the sample clusters (and
+// one of overlapping PeerAuthentications): for
 // every object, what the webhook finds a create or an update introduces is
 // exactly what two full audits (the cluster before and after) differ by.
 func TestEquivalence(t *testing.T) {
@@ -170,6 +171,14 @@ func TestEquivalence(t *testing.T) {
 		t.Run(name+"/create", func(t *testing.T) { checkCreate(t, e, p, s, 1) })
 		t.Run(name+"/update", func(t *testing.T) { checkUpdate(t, e, p, s, 1) })
 	}
+	t.Run("peer-authentications", func(t *testing.T) {
+		s, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{filepath.Join("testdata", "peerauth")}, Now: testNow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("create", func(t *testing.T) { checkCreate(t, e, p, s, 1) })
+		t.Run("update", func(t *testing.T) { checkUpdate(t, e, p, s, 1) })
+	})
 	t.Run("synthetic", func(t *testing.T) {
 		s := synthCluster(t, synth.Config{Namespaces: 12, Controllers: 40, Pods: 120, PersistentVolumes: 10,
 			PeerAuthentications: 24, DestinationRules: 24, ServiceEntries: 8, Seed: 7})
@@ -232,6 +241,9 @@ func mutations(t collect.ResourceType, o collect.Object) map[string]collect.Obje
 			mut("mode "+mode, func(c collect.Object) { setPath(c, []string{"spec", "mtls", "mode"}, mode) })
 		}
 		mut("no selector", func(c collect.Object) { delete(collect.Map(c, "spec"), "selector") })
+		mut("select version v1", func(c collect.Object) {
+			setPath(c, []string{"spec", "selector"}, map[string]any{"matchLabels": map[string]any{"version": "v1"}})
+		})
 		mut("port 8080 disable", func(c collect.Object) {
 			setPath(c, []string{"spec", "portLevelMtls", "8080", "mode"}, "DISABLE")
 		})

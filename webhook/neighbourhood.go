@@ -25,13 +25,16 @@ import (
 //     owns), the namespace's PeerAuthentications and the workloads the
 //     selecting ones also select, the Services selecting it;
 //   - a Service: the workloads it selects;
+//   - a workload-level PeerAuthentication (outside the root namespace):
+//     the workloads it selects, as if each had changed, and the
+//     namespace's PeerAuthentications;
 //   - every Service in the neighbourhood: the DestinationRules and
 //     ServiceEntries whose hosts match it; every DestinationRule and
 //     ServiceEntry: the Services its hosts name and their workloads, and
 //     the other rules and entries for the same hosts;
-//   - any other namespaced object (PeerAuthentications, NetworkPolicies,
-//     Sidecars, DestinationRules, ...) and a Namespace: the whole
-//     namespace;
+//   - any other namespaced object (namespace-wide PeerAuthentications,
+//     NetworkPolicies, Sidecars, DestinationRules, ...) and a Namespace:
+//     the whole namespace;
 //   - a claim: the volumes bound to it and every StorageClass; a volume:
 //     its claim and that claim's Namespace, and every StorageClass;
 //   - when the controls read nodes: one node of each location class
@@ -142,6 +145,19 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 		// The namespace's PeerAuthentications decide the workload's mTLS
 		// mode and conflicts.
 		h.addType(collect.PeerAuthentications, c.ns)
+	case key == collect.PeerAuthentications && c.ns != s.root && workloadLevel(versions):
+		// A workload-level policy decides the mTLS of the workloads it
+		// selects, and conflicts with the other policies that select
+		// them: it is judged against what a change of those workloads
+		// is.
+		for _, o := range versions {
+			s.selected(c.ns, collect.StringMap(o, "spec", "selector", "matchLabels"), func(e *entry) {
+				h.unit(e)
+				h.selectedByPolicies(e)
+				h.selectingServices(e)
+			})
+		}
+		h.addType(collect.PeerAuthentications, c.ns)
 	case key == collect.Services:
 		for _, o := range versions {
 			h.backends(c.ns, collect.StringMap(o, "spec", "selector"))
@@ -174,6 +190,18 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 	}
 	h.keepRead()
 	return slices.Clone(h.list), h.truncated, false
+}
+
+// workloadLevel reports whether every version of a PeerAuthentication
+// selects workloads (outside the root namespace, istiod applies it to
+// those alone).
+func workloadLevel(versions []collect.Object) bool {
+	for _, o := range versions {
+		if len(collect.StringMap(o, "spec", "selector", "matchLabels")) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // hoods keep the sets of neighbourhoods found, emptied, for the next: a
