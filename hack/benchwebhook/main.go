@@ -32,11 +32,12 @@
 // tilsyn adds is the difference. tilsyn is measured as deployed and again
 // with --repeats 0: the pool is sent over and over, and a change judged
 // again in the same state gets its earlier verdict, which a cluster's own
-// traffic allows far less often. Every figure comes with the machine's load average before and
-// after, and the runs with how promptly the machine at rest runs a thread
-// that waits (-rest). Each open loop of tilsyn says for how many of its
-// requests over 5 ms the handler itself took over 4 ms, by the server's
-// decision log; -requests writes every request's latency with its uid.
+// traffic allows far less often. Every figure comes with the machine's
+// load average before and after, and the runs with how promptly the
+// machine at rest runs a thread that waits (-rest). Each open loop of
+// tilsyn says for how many of its requests over 5 ms the handler itself
+// took over 4 ms, by the server's decision log; -requests writes every
+// request's latency with its uid.
 //
 //	make bench-webhook
 //	go run ./hack/benchwebhook -tilsyn bin/tilsyn -opa bin/opa -objects 10000 -rate 1000 -conns 64
@@ -105,7 +106,7 @@ func main() {
 	flag.IntVar(&c.pool, "pool", 20000, "distinct reviews in the pool (each sent once per pass)")
 	flag.BoolVar(&c.cold, "cold", false, "also measure tilsyn with its caches off (results without the change, verdicts of repeated changes)")
 	flag.StringVar(&c.kinds, "kinds", "", "comma-separated types (plural, as in the snapshot) to keep from the review mix; empty keeps the whole mix")
-	flag.StringVar(&c.runs, "runs", "floor,tilsyn,norepeats,opa", "comma-separated servers to measure: tilsyn (as deployed), norepeats (--repeats 0), opa, floor (a webhook that admits every review without judging it: what the machine, TLS and HTTP cost at the time)")
+	flag.StringVar(&c.runs, "runs", "floor,tilsyn,norepeats,opa", "comma-separated servers to measure, in this order: floor (a webhook that admits every review without judging it: what the machine, TLS and HTTP cost at the time), tilsyn (as deployed), norepeats (--repeats 0), opa")
 	flag.StringVar(&c.loops, "loops", "open,closed,wrk", "comma-separated loads to measure: open (constant rate), closed (concurrent connections) and wrk (the same closed loop sent by wrk)")
 	flag.StringVar(&c.wrk, "wrk", "wrk", "wrk binary for the wrk loop (Debian's package wrk)")
 	flag.BoolVar(&c.http2, "http2", false, "run tilsyn with --http2 and send its open loop over one HTTP/2 connection, as the API server then does")
@@ -141,7 +142,7 @@ func choices(flag, list string, known ...string) (map[string]bool, error) {
 }
 
 func run(ctx context.Context, c config) error {
-	runs, err := choices("-runs", c.runs, "tilsyn", "norepeats", "opa", "floor")
+	runs, err := choices("-runs", c.runs, "floor", "tilsyn", "norepeats", "opa")
 	if err != nil {
 		return err
 	}
