@@ -161,7 +161,7 @@ func checkUpdate(t *testing.T, e *evaluate.Engine, p *profile.Profile, s *collec
 }
 
 // TestEquivalence proves the neighbourhoods on the sample clusters (and
-// one of overlapping PeerAuthentications): for
+// two of overlapping PeerAuthentications and host patterns): for
 // every object, what the webhook finds a create or an update introduces is
 // exactly what two full audits (the cluster before and after) differ by.
 func TestEquivalence(t *testing.T) {
@@ -171,14 +171,16 @@ func TestEquivalence(t *testing.T) {
 		t.Run(name+"/create", func(t *testing.T) { checkCreate(t, e, p, s, 1) })
 		t.Run(name+"/update", func(t *testing.T) { checkUpdate(t, e, p, s, 1) })
 	}
-	t.Run("peer-authentications", func(t *testing.T) {
-		s, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{filepath.Join("testdata", "peerauth")}, Now: testNow})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Run("create", func(t *testing.T) { checkCreate(t, e, p, s, 1) })
-		t.Run("update", func(t *testing.T) { checkUpdate(t, e, p, s, 1) })
-	})
+	for _, name := range []string{"peerauth", "wildcards"} {
+		t.Run(name, func(t *testing.T) {
+			s, err := collect.FromManifests(collect.ManifestOptions{Paths: []string{filepath.Join("testdata", name)}, Now: testNow})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Run("create", func(t *testing.T) { checkCreate(t, e, p, s, 1) })
+			t.Run("update", func(t *testing.T) { checkUpdate(t, e, p, s, 1) })
+		})
+	}
 	t.Run("synthetic", func(t *testing.T) {
 		s := synthCluster(t, synth.Config{Namespaces: 12, Controllers: 40, Pods: 120, PersistentVolumes: 10,
 			PeerAuthentications: 24, DestinationRules: 24, ServiceEntries: 8, Seed: 7})

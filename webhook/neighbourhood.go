@@ -32,9 +32,13 @@ import (
 //     ServiceEntries whose hosts match it; every DestinationRule and
 //     ServiceEntry: the Services its hosts name and their workloads, and
 //     the other rules and entries for the same hosts;
+//   - a DestinationRule or ServiceEntry: what its hosts bring (the
+//     relation above) and its Namespace, nothing else of its namespace:
+//     the mesh resolver tells callers apart by namespace, not by
+//     workload, and the egress facts are per entry and host;
 //   - any other namespaced object (namespace-wide PeerAuthentications,
-//     NetworkPolicies, Sidecars, DestinationRules, ...) and a Namespace:
-//     the whole namespace;
+//     NetworkPolicies, Sidecars, ...) and a Namespace: the whole
+//     namespace;
 //   - a claim: the volumes bound to it and every StorageClass; a volume:
 //     its claim and that claim's Namespace, and every StorageClass;
 //   - when the controls read nodes: one node of each location class
@@ -175,11 +179,14 @@ func (s *State) neighbourhood(c change, reads, readsObjects map[string]bool, ded
 		for _, o := range versions {
 			h.volume(newEntry(c.t, o, 0, s.domain))
 		}
-	case c.t.Namespaced:
-		h.namespace(c.ns)
+	case key == collect.DestinationRules || key == collect.ServiceEntries:
+		// What callers in any namespace send toward its hosts, and the
+		// destinations its hosts declare.
 		for _, o := range versions {
 			h.hosts(hostsOf(c.t, o, c.ns, s.domain))
 		}
+	case c.t.Namespaced:
+		h.namespace(c.ns)
 	}
 	if reads[collect.Nodes] {
 		h.nodes(versions)

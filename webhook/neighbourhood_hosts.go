@@ -20,7 +20,13 @@ func (h *hood) hosts(hosts []string) {
 		h.hostsDone[host] = true
 		if isWildcard(host) {
 			h.servicesMatching(host)
-			for _, es := range h.s.wildcards {
+			// The patterns that can match a host this one matches: those
+			// that end the same way, more or less specific.
+			suffix := host[1:]
+			for key, es := range h.s.wildcards {
+				if !strings.HasSuffix(suffix, key) && !strings.HasSuffix(key, suffix) {
+					continue
+				}
 				for e := range es {
 					h.add(e)
 				}
