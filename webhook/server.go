@@ -15,8 +15,9 @@ import (
 type ServerOptions struct {
 	// Certificate is served to clients (and reloaded when it changes).
 	Certificate *Certificate
-	// Handler answers reviews at /validate.
-	Handler *Handler
+	// Handler answers reviews at /validate: a *Handler, or (in a
+	// benchmark's floor) anything else that answers AdmissionReviews.
+	Handler http.Handler
 	// Metrics are served at /metrics.
 	Metrics *Metrics
 	// Ready reports whether the cluster state is complete (the informers
@@ -57,7 +58,9 @@ func Serve(ctx context.Context, l net.Listener, opts ServerOptions) error {
 	}
 	var stopping atomic.Bool
 	mux := http.NewServeMux()
-	mux.Handle(PathValidate, opts.Handler)
+	if opts.Handler != nil {
+		mux.Handle(PathValidate, opts.Handler)
+	}
 	mux.HandleFunc(PathHealthz, func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc(PathReadyz, func(w http.ResponseWriter, r *http.Request) {
 		switch {

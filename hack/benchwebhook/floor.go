@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,12 +16,14 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/tilsyn/tilsyn/webhook"
 )
 
 // The floor is a webhook that judges nothing: it reads each review as a
 // Go webhook commonly does (admission/v1 types, encoding/json), admits it
-// and answers, over the same TLS and HTTP/1.1 server settings as tilsyn
-// webhook. Measured like the others, it shows what the machine, the load
+// and answers, from tilsyn webhook's own HTTPS server (webhook.Serve).
+// Measured like the others, it shows what the machine, the load
 // generator, TLS and HTTP cost by themselves at that moment; what tilsyn
 // adds is the difference. It runs as this program again, in its own
 // process (floorCommand), so that it shares nothing with the load
@@ -66,10 +66,11 @@ func serveFloor(args []string) int {
 	return 0
 }
 
-// floorServer serves until ctx ends; ready, when not nil, receives the
-// address listened on.
+// floorServer serves until ctx ends, with tilsyn webhook's own server
+// (webhook.Serve: its TLS, HTTP and timeouts); ready, when not nil,
+// receives the address listened on.
 func floorServer(ctx context.Context, listen, certFile, keyFile string, ready chan<- string) error {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	cert, err := webhook.LoadCertificate(certFile, keyFile, nil)
 	if err != nil {
 		return err
 	}
@@ -77,38 +78,10 @@ func floorServer(ctx context.Context, listen, certFile, keyFile string, ready ch
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/validate", admitAll)
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	// tilsyn webhook's settings (webhook.Serve).
-	srv := &http.Server{
-		Handler:           mux,
-		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}},
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-	srv.Protocols = new(http.Protocols)
-	srv.Protocols.SetHTTP1(true)
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeTLS(l, "", "") }()
 	if ready != nil {
 		ready <- l.Addr().String()
 	}
-	select {
-	case err := <-done:
-		return err
-	case <-ctx.Done():
-	}
-	if err := srv.Close(); err != nil {
-		return err
-	}
-	if err := <-done; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return webhook.Serve(ctx, l, webhook.ServerOptions{Certificate: cert, Handler: http.HandlerFunc(admitAll), ShutdownTimeout: 5 * time.Second})
 }
 
 // maxReview is the API server's own limit on a request body, as tilsyn's.
