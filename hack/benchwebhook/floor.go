@@ -9,10 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -48,22 +46,19 @@ func startFloor(c *certs, dir string) (*server, error) {
 	return s, nil
 }
 
-// serveFloor runs the floor server until SIGTERM or SIGINT.
-func serveFloor(args []string) int {
+// serveFloor runs the floor server until ctx ends (SIGTERM or SIGINT).
+func serveFloor(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet(floorCommand, flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8443", "address to listen on")
 	certFile := fs.String("tls-cert-file", "", "serving certificate (PEM)")
 	keyFile := fs.String("tls-key-file", "", "its key (PEM)")
 	if err := fs.Parse(args); err != nil {
-		return 2
+		return fmt.Errorf("%s: %w", floorCommand, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := floorServer(ctx, *listen, *certFile, *keyFile, nil); err != nil {
-		fmt.Fprintln(os.Stderr, floorCommand+":", err)
-		return 1
+		return fmt.Errorf("%s: %w", floorCommand, err)
 	}
-	return 0
+	return nil
 }
 
 // floorServer serves until ctx ends, with tilsyn webhook's own server

@@ -92,9 +92,28 @@ type config struct {
 }
 
 func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
 	if len(os.Args) > 1 && os.Args[1] == floorCommand {
-		os.Exit(serveFloor(os.Args[2:]))
+		err = serveFloor(ctx, os.Args[2:])
+	} else {
+		c := parseFlags()
+		// The pool is built with the webhook's own judge, whose memos
+		// stay behind: collect rarely, and before each measured load (see
+		// measure), so that the load generator's collections do not land
+		// in the figures.
+		debug.SetGCPercent(400)
+		err = run(ctx, c)
 	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchwebhook:", err)
+		os.Exit(1)
+	}
+}
+
+// parseFlags reads the command line.
+func parseFlags() config {
 	var c config
 	flag.StringVar(&c.tilsyn, "tilsyn", "bin/tilsyn", "tilsyn binary to measure")
 	flag.StringVar(&c.opa, "opa", "bin/opa", "OPA binary to compare with (built from the OPA module of go.mod)")
@@ -116,16 +135,7 @@ func main() {
 	flag.StringVar(&c.snapshot, "snapshot", "", "judge a snapshot saved by 'tilsyn collect' (your own cluster, or the one a run kept with -keep) instead of generating a cluster; the reviews change its objects")
 	flag.BoolVar(&c.keep, "keep", false, "keep the working directory (servers' logs, snapshot, OPA bundle) and print its path")
 	flag.Parse()
-	// The pool is built with the webhook's own judge, whose memos stay
-	// behind: collect rarely, and before each measured load (see measure),
-	// so that the load generator's collections do not land in the figures.
-	debug.SetGCPercent(400)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, c); err != nil {
-		fmt.Fprintln(os.Stderr, "benchwebhook:", err)
-		os.Exit(1)
-	}
+	return c
 }
 
 // choices reads a flag's comma-separated list of some of the known values.
