@@ -15,8 +15,8 @@ import (
 type ServerOptions struct {
 	// Certificate is served to clients (and reloaded when it changes).
 	Certificate *Certificate
-	// Handler answers reviews at /validate: a *Handler, or (in a
-	// benchmark's floor) anything else that answers AdmissionReviews.
+	// Handler answers reviews at /validate (tilsyn's is a *Handler);
+	// without one, /validate is not served.
 	Handler http.Handler
 	// Metrics are served at /metrics.
 	Metrics *Metrics
